@@ -1,0 +1,29 @@
+// src/cli — the one command-line interface, `cardioseg <command>`. Each sub-command lives in
+// commands/<name>.ts and only parses arguments and calls into the library layers.
+import { Command } from "commander";
+import { registerConvert } from "./commands/convert.js";
+import { registerSynth } from "./commands/synth.js";
+import { registerTrain } from "./commands/train.js";
+import { registerScore } from "./commands/score.js";
+import { registerEvaluate } from "./commands/evaluate.js";
+import { registerPredict } from "./commands/predict.js";
+import { registerReport } from "./commands/report.js";
+import { registerDemo } from "./commands/demo.js";
+
+export function buildProgram(): Command {
+  const program = new Command("cardioseg")
+    .description("DeepLab v3 segmentation of cardiac MRI: convert, synth, train, evaluate, predict, score, report")
+    .version("0.1.0")
+    .showHelpAfterError();
+  for (const register of [registerConvert, registerSynth, registerTrain, registerScore, registerEvaluate, registerPredict, registerReport, registerDemo]) {
+    register(program);
+  }
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    console.error(`cardioseg: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  });
