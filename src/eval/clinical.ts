@@ -1,0 +1,68 @@
+// src/eval/clinical.ts — the clinical indices cardiologists read from a short-axis stack
+// (ventricular volumes, ejection fractions, myocardial mass) and their agreement with truth.
+// Needs the structures named LV (cavity), RV (cavity) and MYO (LV myocardium) in the class list
+// and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF.
+import { agreement, type Agreement } from "./stats.js";
+
+/** Myocardial tissue density, g/mL (the value used by ACDC and most CMR software). */
+export const MYOCARDIUM_DENSITY_G_PER_ML = 1.05;
+
+export const CLINICAL_INDICES = ["lv_edv_ml", "lv_esv_ml", "lv_ef_pct", "rv_edv_ml", "rv_esv_ml", "rv_ef_pct", "myo_mass_g"] as const;
+export type ClinicalIndex = (typeof CLINICAL_INDICES)[number];
+export type ClinicalValues = Record<ClinicalIndex, number | null>;
+
+/** Structure volumes (mL) of one phase, keyed by class name. */
+export type PhaseVolumes = Record<string, number>;
+
+export interface SubjectClinical {
+  subject: string;
+  pred: ClinicalValues;
+  gt: ClinicalValues;
+}
+
+export interface ClinicalReport {
+  subjects: SubjectClinical[];
+  /** Per index: correlation, bias and Bland-Altman limits over subjects where both sides exist. */
+  agreement: Partial<Record<ClinicalIndex, Agreement>>;
+}
+
+/** Indices from the ED and ES volumes of one subject; null where a phase or structure is absent. */
+export function clinicalValues(ed: PhaseVolumes | undefined, es: PhaseVolumes | undefined): ClinicalValues {
+  const vol = (p: PhaseVolumes | undefined, name: string): number | null => (p && name in p ? p[name] : null);
+  const lvEdv = vol(ed, "LV"), lvEsv = vol(es, "LV"), rvEdv = vol(ed, "RV"), rvEsv = vol(es, "RV");
+  const myo = vol(ed, "MYO");
+  return {
+    lv_edv_ml: lvEdv, lv_esv_ml: lvEsv, lv_ef_pct: ejectionFraction(lvEdv, lvEsv),
+    rv_edv_ml: rvEdv, rv_esv_ml: rvEsv, rv_ef_pct: ejectionFraction(rvEdv, rvEsv),
+    myo_mass_g: myo === null ? null : MYOCARDIUM_DENSITY_G_PER_ML * myo,
+  };
+}
+
+function ejectionFraction(edv: number | null, esv: number | null): number | null {
+  if (edv === null || esv === null || edv <= 0) return null;
+  return (100 * (edv - esv)) / edv;
+}
+
+export interface SubjectPhases {
+  subject: string;
+  pred: { ED?: PhaseVolumes; ES?: PhaseVolumes };
+  gt: { ED?: PhaseVolumes; ES?: PhaseVolumes };
+}
+
+/** Clinical indices per subject and their agreement; null when no subject has an ED or ES phase. */
+export function clinicalReport(subjects: readonly SubjectPhases[]): ClinicalReport | null {
+  const rows: SubjectClinical[] = subjects
+    .filter((s) => s.gt.ED || s.gt.ES)
+    .map((s) => ({ subject: s.subject, pred: clinicalValues(s.pred.ED, s.pred.ES), gt: clinicalValues(s.gt.ED, s.gt.ES) }));
+  if (rows.length === 0) return null;
+  const agree: Partial<Record<ClinicalIndex, Agreement>> = {};
+  for (const index of CLINICAL_INDICES) {
+    const p: number[] = [], t: number[] = [];
+    for (const r of rows) {
+      const a = r.pred[index], b = r.gt[index];
+      if (a !== null && b !== null && Number.isFinite(a) && Number.isFinite(b)) { p.push(a); t.push(b); }
+    }
+    if (p.length > 0) agree[index] = agreement(p, t);
+  }
+  return { subjects: rows, agreement: agree };
+}

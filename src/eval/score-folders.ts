@@ -1,0 +1,54 @@
+// src/eval/score-folders.ts — `cardioseg score`'s work: match prediction and truth files, read
+// and score them one case at a time (memory stays at one case), and refuse to produce an
+// average when any case is bad: every problem is collected and reported together.
+import { matchCases } from "./files.js";
+import { readLabelVolume } from "./load.js";
+import { ScoreAccumulator, type ScoreReport } from "./score.js";
+
+export interface ScoreFoldersOptions {
+  predDir: string;
+  gtDir: string;
+  classes: readonly string[];
+  /** Skip (and list) predictions without a truth file instead of failing. */
+  skipMissing?: boolean;
+  /** Called after each case, for progress output. */
+  onCase?: (index: number, total: number, id: string) => void;
+}
+
+/** Thrown when cases fail; `problems` holds one "case: reason" line each. */
+export class ScoreInputError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`${problems.length} case(s) could not be scored, so no average was computed:\n  ${problems.join("\n  ")}`);
+    this.name = "ScoreInputError";
+    this.problems = problems;
+  }
+}
+
+export function scoreFolders(opts: ScoreFoldersOptions): ScoreReport {
+  const cases = matchCases(opts.predDir, opts.gtDir);
+  const acc = new ScoreAccumulator(opts.classes);
+  const problems: string[] = [];
+  const skipped: { id: string; reason: string }[] = [];
+  cases.forEach((c, index) => {
+    if (!c.truth) {
+      const reason = `no truth file ${c.id}_gt.nii.gz or ${c.id}.nii.gz under ${opts.gtDir}`;
+      if (opts.skipMissing) skipped.push({ id: c.id, reason });
+      else problems.push(`${c.id}: ${reason} (use --skip-missing to skip it)`);
+      return;
+    }
+    try {
+      const pred = readLabelVolume(c.pred, opts.classes.length);
+      const truth = readLabelVolume(c.truth, opts.classes.length);
+      acc.addCase({ id: c.id, phase: c.phase, pred, truth });
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      problems.push(msg.startsWith(`case ${c.id}`) ? msg : `${c.id}: ${msg}`);
+    }
+    opts.onCase?.(index + 1, cases.length, c.id);
+  });
+  if (problems.length > 0) throw new ScoreInputError(problems);
+  const report = acc.result(skipped);
+  if (report.cases.length === 0) throw new Error("no case could be scored (every prediction was skipped)");
+  return report;
+}

@@ -1,0 +1,36 @@
+// index.ts — finding out which layout a folder uses and listing its cases.
+import { IoError } from "../errors.js";
+import { assertSameGeometry, type ImageVolume, type LabelVolume } from "../image.js";
+import { isAcdcRoot, loadAcdc } from "./acdc.js";
+import { isGenericRoot, loadGeneric } from "./generic.js";
+import { isSunnybrookRoot, loadSunnybrook } from "./sunnybrook.js";
+import { isDir, type Dataset, type DatasetCase, type DatasetKind } from "./types.js";
+
+export type { Dataset, DatasetCase, DatasetKind, DatasetProblem } from "./types.js";
+export { parseAcdcInfo, loadAcdc, type AcdcInfo } from "./acdc.js";
+export { loadSunnybrook, parseLinkCsv } from "./sunnybrook.js";
+export { loadGeneric } from "./generic.js";
+
+/** The layout of `root`, or undefined when none is recognised. */
+export function detectDataset(root: string): DatasetKind | undefined {
+  if (!isDir(root)) return undefined;
+  if (isSunnybrookRoot(root)) return "sunnybrook";
+  if (isAcdcRoot(root)) return "acdc";
+  if (isGenericRoot(root)) return "generic";
+  return undefined;
+}
+
+export function loadDataset(root: string, kind: DatasetKind | undefined = detectDataset(root)): Dataset {
+  if (kind === "sunnybrook") return loadSunnybrook(root);
+  if (kind === "acdc") return loadAcdc(root);
+  if (kind === "generic") return loadGeneric(root);
+  throw new IoError(root, "not a recognised data set (expected an ACDC root, a Sunnybrook root with link.csv, or a folder of image/label files)");
+}
+
+/** Image and labels of a case, checked to share geometry. */
+export function loadCase(c: DatasetCase): { image: ImageVolume; labels: LabelVolume | undefined } {
+  const image = c.loadImage();
+  const labels = c.loadLabels();
+  if (labels) assertSameGeometry(image, labels, `${c.id}: image and labels`);
+  return { image, labels };
+}

@@ -1,0 +1,31 @@
+// vendor.d.ts — the small part of untyped dependencies' APIs that src/io/dicom uses.
+
+declare module "jpeg-lossless-decoder-js" {
+  export class Decoder {
+    /** Decodes one JPEG lossless (process 14) stream into cols*rows*components samples of `numBytes` bytes. */
+    decode(buffer: ArrayBuffer, offset: number, length: number, numBytes: number): Uint8Array | Uint16Array;
+    numComp: number;
+    xDim: number;
+    yDim: number;
+  }
+}
+
+declare module "dcmjs" {
+  interface DicomDictInstance {
+    dict: Record<string, unknown>;
+    write(options?: Record<string, unknown>): ArrayBuffer;
+  }
+  interface DcmjsData {
+    /** Encodes a naturalized data set (with `_meta`, optional `_vrMap`) as a Part 10 file. */
+    datasetToBuffer(ds: Record<string, unknown>): Uint8Array;
+    DicomDict: new (meta: Record<string, unknown>) => DicomDictInstance;
+    DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { dict: Record<string, unknown>; meta: Record<string, unknown> } };
+    DicomMetaDictionary: {
+      denaturalizeDataset(ds: Record<string, unknown>): Record<string, unknown>;
+      naturalizeDataset(ds: Record<string, unknown>): Record<string, unknown>;
+      uid(): string;
+    };
+  }
+  const dcmjs: { data: DcmjsData };
+  export default dcmjs;
+}

@@ -1,0 +1,101 @@
+// read.ts — NIfTI bytes (.nii or .nii.gz) to an ImageVolume. Every size the header claims is
+// checked against the bytes actually present (or that a gzip stream of this size could hold)
+// before anything is allocated.
+import { readFileSync } from "node:fs";
+import { IoError } from "../errors.js";
+import { MAX_DEFLATE_RATIO, gunzipBounded, gunzipPrefix, isGzip } from "../gzip.js";
+import type { ImageVolume, VoxelArray } from "../image.js";
+import { bestAffine } from "./affine.js";
+import { HEADER_PROBE_BYTES, NIFTI1_MIN_OFFSET, NIFTI2_MIN_OFFSET, parseNiftiHeader, type NiftiHeader } from "./header.js";
+import { bytesPerVoxel, decodeVoxels, datatypeName } from "./datatypes.js";
+
+export interface NiftiReadOptions {
+  /** Largest voxel payload accepted, bytes (default 2 GiB). */
+  maxBytes?: number;
+}
+
+const DEFAULT_MAX_BYTES = 2 ** 31;
+
+export function readNifti(path: string, options: NiftiReadOptions = {}): ImageVolume {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw new IoError(path, `cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  return decodeNifti(bytes, path, options);
+}
+
+/** Decodes a whole .nii or .nii.gz file held in memory; `file` names it in errors and metadata. */
+export function decodeNifti(bytes: Uint8Array, file: string, options: NiftiReadOptions = {}): ImageVolume {
+  const gz = isGzip(bytes);
+  const head = gz ? gunzipPrefix(bytes, HEADER_PROBE_BYTES, file) : bytes;
+  const header = parseNiftiHeader(head, file);
+  const plan = planVoxels(header, file, options.maxBytes ?? DEFAULT_MAX_BYTES);
+  const end = plan.offset + plan.bytes;
+  if (gz && end > bytes.length * MAX_DEFLATE_RATIO + 1024) {
+    throw new IoError(file, `header claims ${end} bytes, more than ${bytes.length} gzip bytes can hold`);
+  }
+  // A little slack lets through files with padding after the voxels; more is refused.
+  const body = gz ? gunzipBounded(bytes, end + Math.max(1 << 20, end >> 3), file) : bytes;
+  if (body.length < end) {
+    throw new IoError(file, `truncated: header needs ${end} bytes (${plan.bytes} of voxels at offset ${plan.offset}), file has ${body.length}`);
+  }
+  const data = decodeVoxels(body.subarray(plan.offset, end), header, plan.count, file);
+  return toVolume(header, data, file);
+}
+
+interface VoxelPlan {
+  count: number;
+  bytes: number;
+  offset: number;
+}
+
+function planVoxels(h: NiftiHeader, file: string, maxBytes: number): VoxelPlan {
+  if (h.dims.length < 1 || h.dims.length > 7) throw new IoError(file, `bad dim[0] = ${h.dims.length} (must be 1..7)`);
+  let count = 1;
+  for (const [i, n] of h.dims.entries()) {
+    if (!Number.isSafeInteger(n) || n < 1) throw new IoError(file, `bad dim[${i + 1}] = ${n}`);
+    count *= n;
+    if (count > maxBytes) throw new IoError(file, `header claims ${h.dims.join("x")} voxels, over the ${maxBytes}-byte limit`);
+  }
+  if (h.dims.slice(4).some((n) => n > 1)) throw new IoError(file, `${h.dims.length}-D NIfTI (${h.dims.join("x")}) is not supported; at most 4 dimensions`);
+  const bpv = bytesPerVoxel(h.datatype, file);
+  if (h.bitpix !== 8 * bpv) throw new IoError(file, `bitpix ${h.bitpix} does not match datatype ${datatypeName(h.datatype)}`);
+  const bytes = count * bpv;
+  if (bytes > maxBytes) throw new IoError(file, `voxel data of ${bytes} bytes is over the ${maxBytes}-byte limit`);
+  const minOffset = h.version === 1 ? NIFTI1_MIN_OFFSET : NIFTI2_MIN_OFFSET;
+  if (!Number.isFinite(h.voxOffset)) throw new IoError(file, `bad vox_offset ${h.voxOffset}`);
+  // nibabel fixes a too-small vox_offset (often 0 in old files) to the minimum for a single file.
+  const offset = h.voxOffset < minOffset ? minOffset : Math.floor(h.voxOffset);
+  if (offset > maxBytes) throw new IoError(file, `vox_offset ${h.voxOffset} is implausibly large`);
+  return { count, bytes, offset };
+}
+
+function toVolume(h: NiftiHeader, data: VoxelArray, file: string): ImageVolume {
+  const affine = bestAffine(h);
+  if (affine.some((v) => !Number.isFinite(v))) throw new IoError(file, "affine (sform/qform) holds non-finite numbers");
+  const dims = [h.dims[0], h.dims[1] ?? 1, h.dims[2] ?? 1];
+  // Voxel size from pixdim, as nibabel's get_zooms(): ACDC's sform omits the spacing (1 mm columns)
+  // while pixdim holds the true 1.5625 mm; the affine's column norms are the fallback.
+  const fromAffine = [0, 1, 2].map((c) => Math.hypot(affine[c], affine[4 + c], affine[8 + c]));
+  const spacing = [1, 2, 3].map((i, c) => (i <= h.dims.length && Math.abs(h.pixdim[i]) > 0 && Number.isFinite(h.pixdim[i]) ? Math.abs(h.pixdim[i]) : fromAffine[c]));
+  if ((h.dims[3] ?? 1) > 1) {
+    dims.push(h.dims[3]);
+    spacing.push(Math.abs(h.pixdim[4]) || 1);
+  }
+  return {
+    data,
+    dims,
+    spacing,
+    affine,
+    meta: {
+      file,
+      format: `nifti${h.version}`,
+      datatype: datatypeName(h.datatype),
+      sformCode: h.sformCode,
+      qformCode: h.qformCode,
+      description: h.description,
+    },
+  };
+}

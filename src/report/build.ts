@@ -1,0 +1,21 @@
+// src/report/build.ts — `cardioseg report`'s work: read the run folder, write report.html and,
+// when there is a training log, curves.png (both atomically).
+import { join } from "node:path";
+import { writeFileAtomic } from "../util/fs.js";
+import { buildReportHtml, type ReportOptions } from "./html.js";
+import { trainingCurvesPng } from "./plot.js";
+import { RUN_FILES, readRunFolder } from "./run-folder.js";
+
+export interface BuiltReport { html: string; curvesPng: string | null }
+
+export function writeRunReport(runDir: string, out?: string, opts: ReportOptions = {}): BuiltReport {
+  const run = readRunFolder(runDir);
+  const html = out ?? join(runDir, RUN_FILES.html);
+  writeFileAtomic(html, buildReportHtml(run, opts));
+  let curvesPng: string | null = null;
+  if (run.log && (run.log.train.length > 0 || run.log.val.length > 0)) {
+    curvesPng = join(runDir, RUN_FILES.curvesPng);
+    writeFileAtomic(curvesPng, trainingCurvesPng(run.log));
+  }
+  return { html, curvesPng };
+}

@@ -1,0 +1,4 @@
+// src/report/escape.ts — text safe for HTML/SVG content and attribute values.
+export function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+}

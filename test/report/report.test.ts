@@ -1,0 +1,115 @@
+// test/report — the run report on a fake run folder: the HTML is self-contained and holds the
+// tables, SVG curves and overlay images; curves.png decodes and shows the plotted series.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PNG } from "pngjs";
+import { caseMeanDice, scoreCases } from "../../src/eval/score.js";
+import { writeRunReport } from "../../src/report/build.js";
+import { parseTrainingLog } from "../../src/report/run-folder.js";
+import { Canvas } from "../../src/report/raster.js";
+import { registerReport } from "../../src/cli/commands/report.js";
+import { labelVolume, paint, readFixture, runCommand, type Shape } from "../eval/helpers.js";
+
+interface Recipe { id: string; phase: "ED" | "ES" | null; dims: number[]; spacing: number[]; truth: Shape[]; pred: Shape[] }
+
+function fakeRun(): { dir: string; best: string; worst: string } {
+  const dir = mkdtempSync(join(tmpdir(), "cardioseg-run-"));
+  const lines: string[] = [];
+  for (let it = 0; it <= 400; it += 10) lines.push(JSON.stringify({ iter: it, loss: 2 * Math.exp(-it / 120) + 0.1, lr: 0.01 * (1 - it / 500) ** 0.9 }));
+  for (let it = 100; it <= 400; it += 100) lines.push(JSON.stringify({ iter: it, val: { mean_dice: 0.5 + it / 1000, mean_iou: 0.4 + it / 1000 } }));
+  lines.push('{"iter": 410, "loss": 0.1'); // torn last line of a killed run
+  writeFileSync(join(dir, "metrics.jsonl"), lines.join("\n") + "\n");
+  const { recipes } = readFixture<{ recipes: Recipe[] }>("synthetic.json");
+  const report = scoreCases(recipes.map((r) => ({
+    id: r.id, phase: r.phase,
+    pred: labelVolume(paint(r.dims, r.pred), r.dims, r.spacing), truth: labelVolume(paint(r.dims, r.truth), r.dims, r.spacing),
+  })));
+  mkdirSync(join(dir, "eval", "cases"), { recursive: true });
+  writeFileSync(join(dir, "eval", "scores.json"), JSON.stringify(report));
+  const ranked = [...report.cases].sort((a, b) => caseMeanDice(b) - caseMeanDice(a));
+  ranked.forEach((c, i) => {
+    for (const kind of ["pred", "gt"]) {
+      const cv = new Canvas(8, 6, [i * 20, kind === "gt" ? 200 : 10, 50]);
+      writeFileSync(join(dir, "eval", "cases", `${c.id}_${kind}.png`), cv.toPng());
+    }
+  });
+  return { dir, best: ranked[0].id, worst: ranked[ranked.length - 1].id };
+}
+
+test("report.html is self-contained with metric tables, sortable case rows, SVG curves and overlays", () => {
+  const run = fakeRun();
+  try {
+    const built = writeRunReport(run.dir, undefined, { generatedAt: new Date(0) });
+    const html = readFileSync(built.html, "utf8");
+    assert.match(html, /<td>FreqW IoU \(deeplab-pytorch&#39;s &#39;FreqW Acc&#39;\)<\/td>/);
+    assert.match(html, /<td>Mean Dice<\/td><td class="n" data-v="0\.\d+">0\.\d{4}<\/td>/);
+    for (const id of ["syn0_ED", "syn2_ES", "norv", "bothempty", "slice2d"]) assert.match(html, new RegExp(`<tr><td>${id}</td>`));
+    assert.match(html, /<table class="sortable">/);
+    const script = /<script>([^]*)<\/script>/.exec(html)?.[1] ?? "";
+    assert.match(script, /addEventListener\("click"/);
+    assert.doesNotThrow(() => new Function(script), "inline sort script parses");
+    assert.equal((html.match(/<svg /g) ?? []).length, 3, "loss, validation and learning-rate charts");
+    assert.match(html, /<polyline points="[\d., ]+"[^>]*><title>mean_dice<\/title>/);
+    assert.match(html, /1 unreadable line\(s\) in metrics\.jsonl skipped/);
+    for (const id of [run.best, run.worst]) {
+      for (const kind of ["pred", "gt"]) {
+        const b64 = readFileSync(join(run.dir, "eval", "cases", `${id}_${kind}.png`)).toString("base64");
+        assert.ok(html.includes(`src="data:image/png;base64,${b64}"`), `${id} ${kind} overlay embedded`);
+      }
+    }
+    assert.ok(html.indexOf(run.best) < html.indexOf("<h2>Worst cases"), "best case listed before the worst section");
+    // Nothing is loaded from elsewhere: no external src/href, no stylesheet links.
+    assert.doesNotMatch(html, /(src|href)="(https?:)?\/\//);
+    assert.doesNotMatch(html, /<link /);
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+});
+
+test("curves.png holds the stacked panels with the series drawn in their colours", () => {
+  const run = fakeRun();
+  try {
+    const built = writeRunReport(run.dir);
+    assert.ok(built.curvesPng && existsSync(built.curvesPng));
+    const png = PNG.sync.read(readFileSync(built.curvesPng));
+    assert.deepEqual([png.width, png.height], [720, 3 * 260]);
+    const count = (rgb: number[], y0: number, y1: number): number => {
+      let n = 0;
+      for (let y = y0; y < y1; y++) {
+        for (let x = 0; x < png.width; x++) {
+          const o = (y * png.width + x) * 4;
+          if (png.data[o] === rgb[0] && png.data[o + 1] === rgb[1] && png.data[o + 2] === rgb[2]) n++;
+        }
+      }
+      return n;
+    };
+    assert.ok(count([0x1f, 0x77, 0xb4], 0, 260) > 500, "loss line in the first panel");
+    assert.ok(count([0xd6, 0x27, 0x28], 260, 520) > 100, "second validation series (mean_iou) in the second panel");
+    assert.ok(count([40, 40, 40], 0, 260) > 200, "tick labels and title text");
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
+});
+
+test("cardioseg report writes both files, and refuses a folder with nothing to report", async () => {
+  const run = fakeRun();
+  const dir = mkdtempSync(join(tmpdir(), "cardioseg-empty-"));
+  try {
+    const out = await runCommand(registerReport, ["report", run.dir, "--cases", "2"]);
+    assert.match(out, /report written to .*report\.html\ntraining curves written to .*curves\.png/);
+    await assert.rejects(runCommand(registerReport, ["report", dir]), /neither metrics\.jsonl nor eval[/\\]scores\.json found/);
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("training log parsing keeps train and validation points and counts bad lines", () => {
+  const log = parseTrainingLog('{"iter":1,"loss":0.5,"lr":0.01}\n\n{"iter":2,"val":{"mean_dice":0.7,"note":"x"}}\nnot json\n[1]\n{"loss":3}\n');
+  assert.deepEqual(log.train, [{ iter: 1, loss: 0.5, lr: 0.01 }]);
+  assert.deepEqual(log.val, [{ iter: 2, val: { mean_dice: 0.7 } }]);
+  assert.equal(log.skippedLines, 3);
+});
