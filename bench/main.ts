@@ -1,0 +1,125 @@
+// main.ts: `npm run bench [-- --json FILE] [--only a,b] [--rounds N] [--threads N] [--no-pytorch]
+// [--skip-memory] [--memory-steps N]`. For each registered benchmark, cardioseg and PyTorch run
+// alternating rounds with the same thread count; medians of the per-iteration times are compared
+// as ratio = pytorch_ms / ours_ms (above 1 means cardioseg is faster). Then the memory benchmark.
+import { parseArgs } from "node:util";
+import { getNumThreads, setNumThreads } from "../src/tensor/index.js";
+import { writeFileAtomic } from "../src/util/fs.js";
+import { BENCHMARKS } from "./registry.js";
+import { PyTorchSide } from "./pytorch.js";
+import { trainLoopMemory, type MemoryReport } from "./memory.js";
+import type { Benchmark } from "./types.js";
+
+interface Result { name: string; ours_ms: number; pytorch_ms: number | null; ratio: number | null; note?: string }
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function timeOurs(step: () => void, iters: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    step();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): Promise<Result> {
+  const inst = b.setup();
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  let note: string | undefined;
+  try {
+    timeOurs(() => inst.step(), b.warmup);
+    let torchOk = torch !== null;
+    if (torch) {
+      const warm = await torch.run(b.name, b.warmup);
+      if (typeof warm === "string") { torchOk = false; note = warm; }
+    }
+    for (let r = 0; r < rounds; r++) {
+      // Alternate which side goes first so slow drifts (thermal, other load) hit both equally.
+      const oursFirst = r % 2 === 0;
+      if (oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+      if (torch && torchOk) {
+        const t = await torch.run(b.name, b.iterations);
+        if (typeof t === "string") { torchOk = false; note = t; } else theirs.push(...t);
+      }
+      if (!oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+    }
+  } finally {
+    inst.dispose();
+  }
+  const per = b.opsPerStep ?? 1;
+  const oursMs = median(ours) / per;
+  const pytorchMs = theirs.length > 0 ? median(theirs) / per : null;
+  return { name: b.name, ours_ms: oursMs, pytorch_ms: pytorchMs, ratio: pytorchMs === null ? null : pytorchMs / oursMs, note };
+}
+
+function fmt(ms: number | null, perOp: boolean): string {
+  if (ms === null) return "-";
+  return perOp ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(2)} ms`;
+}
+
+function printResult(b: Benchmark, r: Result): void {
+  const perOp = (b.opsPerStep ?? 1) > 1;
+  const ratio = r.ratio === null ? "n/a" : r.ratio.toFixed(2);
+  console.log(`${b.description.padEnd(72)} ours ${fmt(r.ours_ms, perOp).padStart(11)}  pytorch ${fmt(r.pytorch_ms, perOp).padStart(11)}  ratio ${ratio}${r.note ? `  (${r.note})` : ""}`);
+}
+
+function printMemory(m: MemoryReport): void {
+  console.log(`memory: ${m.steps}-step small conv-net training loop: RSS ${m.rssAfterWarmupMB.toFixed(1)} MB after step 50 -> ${m.rssEndMB.toFixed(1)} MB at the end (growth ${m.rssGrowthMB.toFixed(1)} MB, limit 50); live tensors ${m.liveTensorsAfterWarmup} -> ${m.liveTensorsEnd}; ${m.msPerStep.toFixed(2)} ms/step`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: "string" },
+      only: { type: "string" },
+      rounds: { type: "string", default: "5" },
+      threads: { type: "string" },
+      "no-pytorch": { type: "boolean", default: false },
+      "skip-memory": { type: "boolean", default: false },
+      "memory-steps": { type: "string", default: "1000" },
+    },
+  });
+  if (values.threads) setNumThreads(Number(values.threads));
+  const threads = getNumThreads();
+  const only = values.only ? new Set(values.only.split(",")) : null;
+  const selected = BENCHMARKS.filter((b) => !only || only.has(b.name));
+  let torch: PyTorchSide | null = null;
+  if (!values["no-pytorch"]) {
+    const started = await PyTorchSide.start(threads);
+    if (typeof started === "string") console.log(started);
+    else torch = started;
+  }
+  console.log(`cardioseg bench: ${threads} threads on both sides${torch ? `, PyTorch ${torch.version}` : ""}, ${values.rounds} alternating rounds, medians`);
+  const results: Result[] = [];
+  try {
+    for (const b of selected) {
+      const r = await runOne(b, Number(values.rounds), torch);
+      printResult(b, r);
+      results.push(r);
+    }
+  } finally {
+    torch?.close();
+  }
+  let memory: MemoryReport | undefined;
+  if (!values["skip-memory"]) {
+    memory = trainLoopMemory(Number(values["memory-steps"]));
+    printMemory(memory);
+  }
+  if (values.json) {
+    const benchmarks = results.map(({ name, ours_ms, pytorch_ms, ratio }) => ({ name, ours_ms, pytorch_ms, ratio }));
+    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory }, null, 2)}\n`);
+    console.log(`wrote ${values.json}`);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(`bench: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,194 @@
+// loader.ts owns TrainLoader: an endless stream of augmented training batches, reshuffled every
+// epoch from a seed, with state()/restore() so a resumed run sees exactly the same data order.
+// Batches are rendered ahead in a worker thread (buffers transferred, slices shared) and fall
+// back to rendering on the calling thread when workers are off or the worker fails.
+import { Worker } from "node:worker_threads";
+import type { TrainSlice } from "./augment.js";
+import { advance, checkLoaderConfig, EpochOrders, renderBatch, type Cursor, type LoaderConfig } from "./batch.js";
+import { packSlices, unpackSlices, type PackedSlices } from "./store.js";
+import type { WorkerInit, WorkerRequest } from "./prefetch-worker.js";
+import type { Batch } from "./types.js";
+
+export interface LoaderState {
+  readonly version: 1;
+  readonly seed: number;
+  readonly numSlices: number;
+  readonly batchSize: number;
+  readonly epoch: number;
+  readonly position: number;
+  /** Batches served so far (informative). */
+  readonly batches: number;
+}
+
+export interface LoaderOptions {
+  /** Render in a worker thread (default true). */
+  readonly worker?: boolean;
+  /** Batches rendered ahead (default 2). */
+  readonly prefetch?: number;
+}
+
+interface Pending {
+  readonly cursor: Cursor;
+  readonly promise: Promise<Batch>;
+}
+
+interface WorkerReply {
+  readonly id: number;
+  readonly batch?: Batch;
+  readonly ms?: number;
+  readonly error?: string;
+}
+
+export class TrainLoader {
+  private readonly slices: TrainSlice[];
+  private readonly packed: PackedSlices;
+  private readonly orders: EpochOrders;
+  private cursor: Cursor = { epoch: 0, position: 0 };
+  private served = 0;
+  private queue: Pending[] = [];
+  private worker: Worker | null = null;
+  private nextId = 0;
+  private readonly waiting = new Map<number, { cursor: Cursor; resolve: (b: Batch) => void; reject: (e: Error) => void }>();
+  private readonly prepMs: number[] = [];
+
+  constructor(slices: readonly TrainSlice[] | PackedSlices, readonly config: LoaderConfig, private readonly options: LoaderOptions = {}) {
+    this.packed = "meta" in slices ? slices : packSlices(slices);
+    this.slices = unpackSlices(this.packed);
+    checkLoaderConfig(config, this.slices.length);
+    this.orders = new EpochOrders(this.slices.length, config.seed);
+    if (options.worker ?? true) this.startWorker();
+  }
+
+  get numSlices(): number {
+    return this.slices.length;
+  }
+
+  /** Position of the next batch to be served; a full description of the data order. */
+  state(): LoaderState {
+    return { version: 1, seed: this.config.seed, numSlices: this.slices.length, batchSize: this.config.batchSize, ...this.cursor, batches: this.served };
+  }
+
+  restore(s: LoaderState): void {
+    if (s.version !== 1) throw new Error(`loader state: unknown version ${String(s.version)}`);
+    const mine = this.state();
+    for (const k of ["seed", "numSlices", "batchSize"] as const) {
+      if (s[k] !== mine[k]) throw new Error(`loader state: ${k} ${s[k]} does not match this loader's ${mine[k]} (different data, seed or batch size)`);
+    }
+    if (!(Number.isInteger(s.epoch) && s.epoch >= 0 && Number.isInteger(s.position) && s.position >= 0 && s.position < s.numSlices)) {
+      throw new Error(`loader state: invalid epoch/position ${s.epoch}/${s.position}`);
+    }
+    this.queue = []; // prefetched batches belong to the old position; their replies are ignored
+    this.cursor = { epoch: s.epoch, position: s.position };
+    this.served = s.batches;
+  }
+
+  /** The next batch, prefetching the following ones in the worker. */
+  async next(): Promise<Batch> {
+    if (!this.worker) return this.nextSync();
+    this.fillQueue();
+    const head = this.queue.shift() as Pending;
+    this.fillQueue();
+    const batch = await head.promise;
+    this.cursor = advance(head.cursor, this.config.batchSize, this.slices.length);
+    this.served++;
+    return batch;
+  }
+
+  /** The next batch rendered on this thread (drops anything prefetched). */
+  nextSync(): Batch {
+    this.queue = [];
+    const t0 = performance.now();
+    const batch = renderBatch(this.slices, this.config, this.orders, this.cursor);
+    this.recordPrep(performance.now() - t0);
+    this.cursor = advance(this.cursor, this.config.batchSize, this.slices.length);
+    this.served++;
+    return batch;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    for (;;) yield await this.next();
+  }
+
+  /** Mean and last preparation time per batch (ms, measured where the batch was rendered). */
+  prepTime(): { meanMs: number; lastMs: number; batches: number } {
+    const n = this.prepMs.length;
+    return { meanMs: n ? this.prepMs.reduce((a, b) => a + b, 0) / n : 0, lastMs: n ? this.prepMs[n - 1] : 0, batches: n };
+  }
+
+  get usesWorker(): boolean {
+    return this.worker !== null;
+  }
+
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = null;
+    this.queue = [];
+    for (const o of this.waiting.values()) o.reject(new Error("loader closed"));
+    this.waiting.clear();
+    if (w) await w.terminate();
+  }
+
+  private recordPrep(ms: number): void {
+    this.prepMs.push(ms);
+    if (this.prepMs.length > 1000) this.prepMs.shift();
+  }
+
+  private fillQueue(): void {
+    const depth = Math.max(1, this.options.prefetch ?? 2);
+    while (this.queue.length < depth) {
+      const last = this.queue[this.queue.length - 1];
+      const cursor = last ? advance(last.cursor, this.config.batchSize, this.slices.length) : this.cursor;
+      this.queue.push({ cursor, promise: this.request(cursor) });
+    }
+  }
+
+  private request(cursor: Cursor): Promise<Batch> {
+    const w = this.worker;
+    if (!w) return Promise.resolve(renderBatch(this.slices, this.config, this.orders, cursor));
+    const id = this.nextId++;
+    const p = new Promise<Batch>((resolve, reject) => this.waiting.set(id, { cursor, resolve, reject }));
+    p.catch(() => undefined); // a batch dropped by restore() may fail unobserved; awaiters still see errors
+    w.ref(); // keep the process alive while a batch is owed
+    w.postMessage({ id, cursor } satisfies WorkerRequest);
+    return p;
+  }
+
+  private startWorker(): void {
+    try {
+      const init: WorkerInit = { packed: this.packed, config: this.config };
+      const w = new Worker(new URL("./prefetch-worker.js", import.meta.url), { workerData: init });
+      w.unref();
+      w.on("message", (m: WorkerReply) => this.onReply(m));
+      w.on("error", (err) => this.onWorkerFailure(err));
+      this.worker = w;
+    } catch {
+      this.worker = null; // synchronous fallback
+    }
+  }
+
+  private onReply(m: WorkerReply): void {
+    const waiter = this.waiting.get(m.id);
+    this.waiting.delete(m.id);
+    if (this.waiting.size === 0) this.worker?.unref();
+    if (!waiter) return;
+    if (m.batch) {
+      this.recordPrep(m.ms ?? 0);
+      waiter.resolve(m.batch);
+    } else waiter.reject(new Error(`data worker: ${m.error ?? "no batch"}`));
+  }
+
+  /** The worker died: render what it owed on this thread and carry on without it. */
+  private onWorkerFailure(err: Error): void {
+    process.emitWarning(`data prefetch worker failed (${err.message}); rendering batches on the main thread`);
+    this.worker = null;
+    const owed = [...this.waiting.values()];
+    this.waiting.clear();
+    for (const o of owed) {
+      try {
+        o.resolve(renderBatch(this.slices, this.config, this.orders, o.cursor));
+      } catch (e) {
+        o.reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// conv.ts owns the convolution layers (Conv2d, ConvTranspose2d) with PyTorch's default init.
+import { empty, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
+import * as F from "../tensor/functional.js";
+import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
+import { defaultLayerInit_ } from "./init.js";
+
+/** A size given once for both spatial dimensions or as [height, width]. */
+export type Pair = number | [number, number];
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  bias?: boolean;
+  dtype?: DType;
+  device?: DeviceLike;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  outputPadding?: Pair;
+}
+
+export function pair(v: Pair): [number, number] {
+  return typeof v === "number" ? [v, v] : [v[0], v[1]];
+}
+
+function checkGroups(kind: string, inChannels: number, outChannels: number, groups: number): void {
+  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+    throw new Error(`${kind}: in_channels (${inChannels}) and out_channels (${outChannels}) must be divisible by groups (${groups})`);
+  }
+}
+
+function pairRepr(v: [number, number]): string {
+  return `(${v[0]}, ${v[1]})`;
+}
+
+export class Conv2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
+    super();
+    const groups = options.groups ?? 1;
+    checkGroups("Conv2d", inChannels, outChannels, groups);
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(options.stride ?? 1);
+    this.padding = pair(options.padding ?? 0);
+    this.dilation = pair(options.dilation ?? 1);
+    this.groups = groups;
+    const opts = { dtype: options.dtype, device: options.device };
+    this.weight = Parameter(empty([outChannels, inChannels / groups, ...this.kernelSize], opts));
+    this.bias = options.bias ?? true ? Parameter(empty([outChannels], opts)) : null;
+    defaultLayerInit_(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.conv2d(x, this.weight, this.bias ?? undefined, {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+    });
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}`;
+    if (this.padding.some((p) => p !== 0)) s += `, padding=${pairRepr(this.padding)}`;
+    if (this.dilation.some((d) => d !== 1)) s += `, dilation=${pairRepr(this.dilation)}`;
+    if (this.groups !== 1) s += `, groups=${this.groups}`;
+    if (!this.bias) s += ", bias=False";
+    return s;
+  }
+}
+
+export class ConvTranspose2d extends Module {
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly outputPadding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly weight: Tensor;
+  readonly bias: Tensor | null;
+
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options: ConvTranspose2dOptions = {}) {
+    super();
+    const groups = options.groups ?? 1;
+    checkGroups("ConvTranspose2d", inChannels, outChannels, groups);
+    this.kernelSize = pair(kernelSize);
+    this.stride = pair(options.stride ?? 1);
+    this.padding = pair(options.padding ?? 0);
+    this.outputPadding = pair(options.outputPadding ?? 0);
+    this.dilation = pair(options.dilation ?? 1);
+    this.groups = groups;
+    const opts = { dtype: options.dtype, device: options.device };
+    // PyTorch's layout for transposed convolutions: [in, out / groups, kh, kw].
+    this.weight = Parameter(empty([inChannels, outChannels / groups, ...this.kernelSize], opts));
+    this.bias = options.bias ?? true ? Parameter(empty([outChannels], opts)) : null;
+    defaultLayerInit_(this.weight, this.bias);
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.convTranspose2d(x, this.weight, this.bias ?? undefined, {
+      stride: this.stride, padding: this.padding, outputPadding: this.outputPadding,
+      groups: this.groups, dilation: this.dilation,
+    });
+  }
+
+  override extraRepr(): string {
+    return `${this.inChannels}, ${this.outChannels}, kernel_size=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}`;
+  }
+}

@@ -1,0 +1,95 @@
+// norm.ts owns the normalisation layers: BatchNorm2d (running statistics as buffers, PyTorch's
+// momentum / cumulative-average semantics) and GroupNorm (batch-size independent).
+import { noGrad, ones, zeros, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
+import * as F from "../tensor/functional.js";
+import { Module } from "./module.js";
+import { Parameter } from "./parameter.js";
+
+export interface BatchNormOptions {
+  eps?: number;
+  /** Weight of the new batch in the running averages; null = cumulative average (as PyTorch). */
+  momentum?: number | null;
+  affine?: boolean;
+  trackRunningStats?: boolean;
+  dtype?: DType;
+  device?: DeviceLike;
+}
+
+export class BatchNorm2d extends Module {
+  readonly eps: number;
+  readonly momentum: number | null;
+  readonly affine: boolean;
+  readonly trackRunningStats: boolean;
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+  readonly runningMean: Tensor | null;
+  readonly runningVar: Tensor | null;
+  readonly numBatchesTracked: Tensor | null;
+
+  constructor(readonly numFeatures: number, options: BatchNormOptions = {}) {
+    super();
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum === undefined ? 0.1 : options.momentum;
+    this.affine = options.affine ?? true;
+    this.trackRunningStats = options.trackRunningStats ?? true;
+    const opts = { dtype: options.dtype, device: options.device };
+    this.weight = this.affine ? Parameter(ones([numFeatures], opts)) : null;
+    this.bias = this.affine ? Parameter(zeros([numFeatures], opts)) : null;
+    const track = this.trackRunningStats;
+    this.runningMean = this.registerBuffer("runningMean", track ? zeros([numFeatures], opts) : null);
+    this.runningVar = this.registerBuffer("runningVar", track ? ones([numFeatures], opts) : null);
+    this.numBatchesTracked = this.registerBuffer("numBatchesTracked",
+      track ? zeros([], { dtype: "int64", device: options.device }) : null);
+  }
+
+  forward(x: Tensor): Tensor {
+    if (x.dim() !== 4) throw new Error(`BatchNorm2d: expected 4D input (got ${x.dim()}D input)`);
+    if (x.shape[1] !== this.numFeatures) {
+      throw new Error(`BatchNorm2d: expected ${this.numFeatures} channels, got input of shape [${x.shape.join(", ")}]`);
+    }
+    let factor = this.momentum ?? 0;
+    if (this.training && this.numBatchesTracked) {
+      const counter = this.numBatchesTracked;
+      noGrad(() => counter.add_(1));
+      if (this.momentum === null) factor = 1 / counter.item();
+    }
+    // Batch statistics in training, or whenever there are no running statistics to use.
+    const useBatchStats = this.training || !this.runningMean;
+    const updateRunning = !this.training || this.trackRunningStats;
+    return F.batchNorm(x, updateRunning ? this.runningMean : null, updateRunning ? this.runningVar : null,
+      this.weight, this.bias, { training: useBatchStats, momentum: factor, eps: this.eps });
+  }
+
+  override extraRepr(): string {
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+  }
+}
+
+export class GroupNorm extends Module {
+  readonly weight: Tensor | null;
+  readonly bias: Tensor | null;
+
+  constructor(readonly numGroups: number, readonly numChannels: number,
+    readonly options: { eps?: number; affine?: boolean; dtype?: DType; device?: DeviceLike } = {}) {
+    super();
+    if (numChannels % numGroups !== 0) {
+      throw new Error(`GroupNorm: num_channels (${numChannels}) must be divisible by num_groups (${numGroups})`);
+    }
+    const opts = { dtype: options.dtype, device: options.device };
+    const affine = options.affine ?? true;
+    this.weight = affine ? Parameter(ones([numChannels], opts)) : null;
+    this.bias = affine ? Parameter(zeros([numChannels], opts)) : null;
+  }
+
+  forward(x: Tensor): Tensor {
+    return F.groupNorm(x, this.numGroups, this.weight ?? undefined, this.bias ?? undefined, this.options.eps ?? 1e-5);
+  }
+
+  override extraRepr(): string {
+    return `${this.numGroups}, ${this.numChannels}, eps=${this.options.eps ?? 1e-5}, affine=${py(this.weight !== null)}`;
+  }
+}
+
+function py(b: boolean): string {
+  return b ? "True" : "False";
+}

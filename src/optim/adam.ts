@@ -1,0 +1,67 @@
+// adam.ts owns Adam (L2 weight decay added to the gradient, optional AMSGrad) and AdamW (decoupled
+// weight decay), following torch.optim's single-tensor update rules.
+import { zerosLike, type Tensor } from "../tensor/index.js";
+import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
+
+export type AdamHyper = { lr: number; betas: number[]; eps: number; weightDecay: number; amsgrad: boolean };
+export type AdamOptions = Partial<Omit<AdamHyper, "betas">> & { betas?: [number, number] };
+
+function validateAdam(kind: string, h: AdamHyper): void {
+  if (!(h.lr >= 0)) throw new Error(`${kind}: invalid learning rate ${h.lr}`);
+  if (!(h.eps >= 0)) throw new Error(`${kind}: invalid epsilon ${h.eps}`);
+  const [b1, b2] = h.betas;
+  if (h.betas.length !== 2 || !(b1 >= 0 && b1 < 1) || !(b2 >= 0 && b2 < 1)) {
+    throw new Error(`${kind}: invalid betas [${h.betas.join(", ")}] (each must be in [0, 1))`);
+  }
+  if (!(h.weightDecay >= 0)) throw new Error(`${kind}: invalid weight decay ${h.weightDecay}`);
+}
+
+/** The moment updates and parameter step shared by Adam and AdamW (after any weight decay). */
+function adamStep(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: ParamState, keep: (n: string, t: Tensor) => Tensor): void {
+  const [beta1, beta2] = group.betas;
+  state.step += 1;
+  const expAvg = state.tensors["exp_avg"] ?? keep("exp_avg", zerosLike(p));
+  const expAvgSq = state.tensors["exp_avg_sq"] ?? keep("exp_avg_sq", zerosLike(p));
+  expAvg.mul_(beta1).add_(grad, 1 - beta1);
+  expAvgSq.mul_(beta2).addcmul_(grad, grad, 1 - beta2);
+  const biasCorrection1 = 1 - beta1 ** state.step;
+  const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** state.step);
+  let second = expAvgSq;
+  if (group.amsgrad) {
+    const maxSq = state.tensors["max_exp_avg_sq"] ?? keep("max_exp_avg_sq", zerosLike(p));
+    maxSq.maximum_(expAvgSq);
+    second = maxSq;
+  }
+  const denom = second.sqrt().div(biasCorrection2Sqrt).add(group.eps);
+  p.addcdiv_(expAvg, denom, -group.lr / biasCorrection1);
+}
+
+export class Adam extends Optimizer<AdamHyper> {
+  constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, ...options });
+  }
+
+  protected validate(h: AdamHyper): void {
+    validateAdam("Adam", h);
+  }
+
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: ParamState): void {
+    const g = group.weightDecay !== 0 ? grad.add(p, group.weightDecay) : grad;
+    adamStep(p, g, group, state, (n, t) => this.keepState(state, n, t));
+  }
+}
+
+export class AdamW extends Optimizer<AdamHyper> {
+  constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
+    super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, ...options });
+  }
+
+  protected validate(h: AdamHyper): void {
+    validateAdam("AdamW", h);
+  }
+
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: ParamState): void {
+    if (group.weightDecay !== 0) p.mul_(1 - group.lr * group.weightDecay);
+    adamStep(p, grad, group, state, (n, t) => this.keepState(state, n, t));
+  }
+}

@@ -1,0 +1,35 @@
+// sgd.ts owns stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay,
+// following torch.optim.SGD's update rule exactly.
+import type { Tensor } from "../tensor/index.js";
+import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
+
+export type SGDHyper = { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
+
+export class SGD extends Optimizer<SGDHyper> {
+  constructor(params: ParamsInput<SGDHyper>, options: Partial<SGDHyper> & { lr: number }) {
+    super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
+  }
+
+  protected validate(h: SGDHyper): void {
+    if (!(h.lr >= 0)) throw new Error(`SGD: invalid learning rate ${h.lr}`);
+    if (!(h.momentum >= 0)) throw new Error(`SGD: invalid momentum ${h.momentum}`);
+    if (!(h.weightDecay >= 0)) throw new Error(`SGD: invalid weight decay ${h.weightDecay}`);
+    if (h.nesterov && (h.momentum <= 0 || h.dampening !== 0)) {
+      throw new Error("SGD: Nesterov momentum requires a momentum and zero dampening");
+    }
+  }
+
+  // d = g + wd·p; buf = momentum·buf + (1 - dampening)·d (buf = d on the first step);
+  // d = nesterov ? d + momentum·buf : buf; p -= lr·d.
+  protected update(p: Tensor, grad: Tensor, group: ParamGroup<SGDHyper>, state: ParamState): void {
+    state.step += 1;
+    let d = group.weightDecay !== 0 ? grad.add(p, group.weightDecay) : grad;
+    if (group.momentum !== 0) {
+      let buf = state.tensors["momentum_buffer"];
+      if (!buf) buf = this.keepState(state, "momentum_buffer", d.clone());
+      else buf.mul_(group.momentum).add_(d, 1 - group.dampening);
+      d = group.nesterov ? d.add(buf, group.momentum) : buf;
+    }
+    p.add_(d, -group.lr);
+  }
+}

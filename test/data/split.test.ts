@@ -1,0 +1,53 @@
+// Tests of patient splits: explicit ranges, "rest", seeded fractions, and that no patient's
+// slices ever land on both sides.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { splitPatients, splitSlices } from "../../src/data/split.js";
+import type { SliceProvenance } from "../../src/data/types.js";
+
+const patients = Array.from({ length: 100 }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`);
+
+test("ranges 001-080 / 081-100 split ACDC ids by number", () => {
+  const s = splitPatients(patients, { train: "001-080", val: "081-100" });
+  assert.equal(s.train.length, 80);
+  assert.equal(s.val.length, 20);
+  assert.equal(s.val[0], "patient081");
+  assert.equal(s.train[79], "patient080");
+});
+
+test("lists, single numbers, exact ids and rest", () => {
+  const s = splitPatients(patients, { train: "rest", val: ["patient003", "10-12", "99"] });
+  assert.deepEqual(s.val, ["patient003", "patient010", "patient011", "patient012", "patient099"]);
+  assert.equal(s.train.length, 95);
+  assert.ok(!s.train.includes("patient099"));
+});
+
+test("a seeded fraction is deterministic, disjoint and complete", () => {
+  const a = splitPatients(patients, { valFraction: 0.2, seed: 5 });
+  const b = splitPatients(patients, { valFraction: 0.2, seed: 5 });
+  const c = splitPatients(patients, { valFraction: 0.2, seed: 6 });
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.val, c.val);
+  assert.equal(a.val.length, 20);
+  assert.deepEqual([...a.train, ...a.val].sort(), patients);
+});
+
+test("overlap, empty matches and empty sides are refused", () => {
+  assert.throws(() => splitPatients(patients, { train: "001-080", val: "080-100" }), /patient080.*both/);
+  assert.throws(() => splitPatients(patients, { train: "001-080", val: "200-210" }), /split\.val: "200-210" matches no patient/);
+  assert.throws(() => splitPatients(["a"], { valFraction: 0.5, seed: 1 }), /at least 2/);
+  assert.throws(() => splitPatients(patients, { valFraction: 1.5, seed: 1 }), /valFraction/);
+});
+
+test("slices of one patient never end up on both sides", () => {
+  const prov = (patient: string, k: number): { provenance: SliceProvenance } => ({
+    provenance: { patient, caseId: `${patient}_frame01`, phase: "ED", sliceIndex: k, spacing: [1, 1], imageFile: "", labelFile: "" },
+  });
+  const slices = patients.slice(0, 10).flatMap((p) => [0, 1, 2].map((k) => prov(p, k)));
+  const split = splitPatients(patients.slice(0, 10), { valFraction: 0.3, seed: 9 });
+  const { train, val } = splitSlices(slices, split);
+  assert.equal(train.length + val.length, 30);
+  const trainPatients = new Set(train.map((s) => s.provenance.patient));
+  assert.ok(val.every((s) => !trainPatients.has(s.provenance.patient)));
+  assert.equal(val.length, 9);
+});
