@@ -1,0 +1,50 @@
+// Autograd scopes and queries: noGrad/enableGrad (PyTorch's torch.no_grad / enable_grad; grad
+// mode is per thread) and grad() (torch.autograd.grad) for gradients without touching .grad.
+import { N } from "./native.js";
+import { Tensor } from "./tensor.js";
+
+function withGradMode<T>(on: boolean, fn: () => T): T {
+  const prev = N.setGradEnabled(on);
+  try {
+    return fn();
+  } finally {
+    N.setGradEnabled(prev);
+  }
+}
+
+/** Runs `fn` (synchronously) with gradient recording off. */
+export function noGrad<T>(fn: () => T): T {
+  return withGradMode(false, fn);
+}
+
+/** Runs `fn` (synchronously) with gradient recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  return withGradMode(true, fn);
+}
+
+export function isGradEnabled(): boolean {
+  return N.isGradEnabled();
+}
+
+export function setGradEnabled(on: boolean): void {
+  N.setGradEnabled(on);
+}
+
+export interface GradOptions {
+  gradOutputs?: Tensor[];
+  retainGraph?: boolean;
+  createGraph?: boolean;
+  /** Return null for inputs the outputs do not depend on (otherwise an Error). */
+  allowUnused?: boolean;
+}
+
+/** Gradients of `outputs` with respect to `inputs` (torch.autograd.grad). */
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts: GradOptions = {}): (Tensor | null)[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  const ins = Array.isArray(inputs) ? inputs : [inputs];
+  const result = N.autogradGrad(
+    outs.map((t) => t._h), ins.map((t) => t._h), opts.gradOutputs?.map((t) => t._h), opts.retainGraph,
+    opts.createGraph ?? false, opts.allowUnused ?? false,
+  );
+  return result.map((h) => (h === null ? null : new Tensor(h)));
+}

@@ -1,0 +1,211 @@
+// src/tensor — the tensor engine over libtorch: Tensor, creation, autograd scopes, memory scopes,
+// random generators and the functional ops (F). Knows nothing about hearts.
+// native.ts owns loading the addon (native/build/cardioseg_native.node) and the exact signatures
+// of its functions; nothing outside src/tensor should import it.
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+declare const handleBrand: unique symbol;
+/** An opaque reference to one libtorch tensor (a JS external owned by the addon). */
+export type NativeHandle = { readonly [handleBrand]: "tensor" };
+declare const generatorBrand: unique symbol;
+export type NativeGenerator = { readonly [generatorBrand]: "generator" };
+
+/** A tensor argument; null (a disposed Tensor) makes the addon throw a clear Error. */
+type H = NativeHandle | null;
+type Opt<X> = X | null | undefined;
+type Gen = NativeGenerator | null | undefined;
+type Unary = (a: H) => NativeHandle;
+type Binary = (a: H, b: H) => NativeHandle;
+type WithScalar = (a: H, s: number) => NativeHandle;
+type InPlace0 = (a: H) => void;
+
+export interface NativeAddon {
+  // lifetime
+  dispose(a: H): void;
+  memoryStats(): { liveTensors: number; liveBytes: number };
+  // creation (dtype codes: see dtype.ts; device strings; shapes as number arrays)
+  zeros(shape: number[], dtype: number, device: Opt<string>): NativeHandle;
+  ones(shape: number[], dtype: number, device: Opt<string>): NativeHandle;
+  empty(shape: number[], dtype: number, device: Opt<string>): NativeHandle;
+  full(shape: number[], value: number, dtype: number, device: Opt<string>): NativeHandle;
+  zerosLike: Unary; onesLike: Unary; emptyLike: Unary;
+  fullLike(a: H, value: number): NativeHandle;
+  arange(start: number, end: number, step: number, dtype: number, device: Opt<string>): NativeHandle;
+  linspace(start: number, end: number, steps: number, dtype: number, device: Opt<string>): NativeHandle;
+  eye(n: number, m: number, dtype: number, device: Opt<string>): NativeHandle;
+  fromBuffer(data: ArrayBufferView | ArrayBuffer, dtype: number, shape: number[], device: Opt<string>): NativeHandle;
+  fromBufferShared(data: ArrayBufferView, dtype: number, shape: number[]): NativeHandle;
+  toBuffer(a: H): ArrayBuffer;
+  // metadata
+  shape(a: H): number[]; strides(a: H): number[]; scalarType(a: H): number; device(a: H): string;
+  item(a: H): number; isContiguous(a: H, format: number): boolean; dataPtr(a: H): number;
+  to(a: H, dtype: Opt<number>, device: Opt<string>, copy: boolean): NativeHandle;
+  contiguous(a: H, format: number): NativeHandle;
+  clone(a: H, format: Opt<number>): NativeHandle;
+  toMemoryFormat(a: H, format: number): NativeHandle;
+  // runtime
+  setNumThreads(n: number): void; getNumThreads(): number;
+  setNumInteropThreads(n: number): void; getNumInteropThreads(): number;
+  cudaDeviceCount(): number; cudaSynchronize(device?: number): void; hasMKLDNN(): boolean; parallelInfo(): string;
+  setFlushDenormal(on: boolean): boolean;
+  // maths
+  neg: Unary; sqrt: Unary; rsqrt: Unary; exp: Unary; log: Unary; log1p: Unary; expm1: Unary; abs: Unary;
+  sigmoid: Unary; relu: Unary; tanh: Unary; square: Unary; reciprocal: Unary; sign: Unary; floor: Unary;
+  ceil: Unary; round: Unary; trunc: Unary; sin: Unary; cos: Unary; erf: Unary; logicalNot: Unary;
+  isnan: Unary; isfinite: Unary; t: Unary; detach: Unary;
+  clamp(a: H, min: Opt<number>, max: Opt<number>): NativeHandle;
+  clampTensor(a: H, min: H | undefined, max: H | undefined): NativeHandle;
+  add(a: H, b: H, alpha?: number): NativeHandle; sub(a: H, b: H, alpha?: number): NativeHandle;
+  addScalar(a: H, s: number, alpha?: number): NativeHandle; subScalar(a: H, s: number, alpha?: number): NativeHandle;
+  mul: Binary; div: Binary; pow: Binary; maximum: Binary; minimum: Binary; remainder: Binary; matmul: Binary;
+  eq: Binary; ne: Binary; lt: Binary; le: Binary; gt: Binary; ge: Binary;
+  logicalAnd: Binary; logicalOr: Binary; logicalXor: Binary;
+  mulScalar: WithScalar; divScalar: WithScalar; powScalar: WithScalar; rpowScalar: WithScalar;
+  rsubScalar: WithScalar; rdivScalar: WithScalar; remainderScalar: WithScalar;
+  eqScalar: WithScalar; neScalar: WithScalar; ltScalar: WithScalar; leScalar: WithScalar;
+  gtScalar: WithScalar; geScalar: WithScalar;
+  allclose(a: H, b: H, rtol: number, atol: number, equalNan: boolean): boolean;
+  equal(a: H, b: H): boolean;
+  // reductions (dims null = all)
+  sum(a: H, dims: Opt<number[]>, keepdim: boolean): NativeHandle;
+  mean(a: H, dims: Opt<number[]>, keepdim: boolean): NativeHandle;
+  prod(a: H, dim: Opt<number>, keepdim: boolean): NativeHandle;
+  maxAll: Unary; minAll: Unary; all: Unary; any: Unary;
+  maxDim(a: H, dim: number, keepdim: boolean): [NativeHandle, NativeHandle];
+  minDim(a: H, dim: number, keepdim: boolean): [NativeHandle, NativeHandle];
+  argmax(a: H, dim: Opt<number>, keepdim: boolean): NativeHandle;
+  argmin(a: H, dim: Opt<number>, keepdim: boolean): NativeHandle;
+  std(a: H, dims: Opt<number[]>, unbiased: boolean, keepdim: boolean): NativeHandle;
+  var(a: H, dims: Opt<number[]>, unbiased: boolean, keepdim: boolean): NativeHandle;
+  norm(a: H, p: number, dims: Opt<number[]>, keepdim: boolean): NativeHandle;
+  cumsum(a: H, dim: number): NativeHandle;
+  bincount(a: H, weights: H | undefined, minlength: number): NativeHandle;
+  // in-place
+  add_(a: H, b: H, alpha?: number): void; sub_(a: H, b: H, alpha?: number): void;
+  addScalar_(a: H, s: number, alpha?: number): void; subScalar_(a: H, s: number, alpha?: number): void;
+  mul_(a: H, b: H): void; div_(a: H, b: H): void; mulScalar_(a: H, s: number): void; divScalar_(a: H, s: number): void;
+  addcmul_(a: H, b: H, c: H, value?: number): void; addcdiv_(a: H, b: H, c: H, value?: number): void;
+  copy_(a: H, src: H): void; zero_: InPlace0; fill_(a: H, v: number): void;
+  clamp_(a: H, min: Opt<number>, max: Opt<number>): void;
+  lerp_(a: H, end: H, weight: number): void; lerpTensor_(a: H, end: H, weight: H): void;
+  sqrt_: InPlace0; neg_: InPlace0; relu_: InPlace0; maximum_(a: H, b: H): void;
+  maskedFill_(a: H, mask: H, v: number): void;
+  // shape
+  reshape(a: H, shape: number[]): NativeHandle; view(a: H, shape: number[]): NativeHandle;
+  permute(a: H, dims: number[]): NativeHandle; transpose(a: H, d0: number, d1: number): NativeHandle;
+  narrow(a: H, dim: number, start: number, length: number): NativeHandle;
+  slice(a: H, dim: number, start: Opt<number>, end: Opt<number>, step: number): NativeHandle;
+  select(a: H, dim: number, index: number): NativeHandle;
+  indexSelect(a: H, dim: number, index: H): NativeHandle;
+  flip(a: H, dims: number[]): NativeHandle; roll(a: H, shifts: number[], dims: number[]): NativeHandle;
+  squeeze(a: H, dim: Opt<number>): NativeHandle; unsqueeze(a: H, dim: number): NativeHandle;
+  expand(a: H, shape: number[]): NativeHandle; repeat(a: H, reps: number[]): NativeHandle;
+  flatten(a: H, start: number, end: number): NativeHandle;
+  gather(a: H, dim: number, index: H): NativeHandle;
+  scatter(a: H, dim: number, index: H, src: H): NativeHandle;
+  cat(ts: H[], dim: number): NativeHandle; stack(ts: H[], dim: number): NativeHandle;
+  split(a: H, size: number, dim: number): NativeHandle[]; chunk(a: H, n: number, dim: number): NativeHandle[];
+  unbind(a: H, dim: number): NativeHandle[];
+  where(c: H, a: H, b: H): NativeHandle; whereScalar(c: H, a: H, b: number): NativeHandle;
+  maskedFill(a: H, mask: H, v: number): NativeHandle; maskedSelect(a: H, mask: H): NativeHandle;
+  nonzero: Unary; triu(a: H, diagonal?: number): NativeHandle;
+  unique(a: H, returnCounts: boolean): [NativeHandle, NativeHandle];
+  sort(a: H, dim: number, descending: boolean): [NativeHandle, NativeHandle];
+  topk(a: H, k: number, dim: number, largest: boolean): [NativeHandle, NativeHandle];
+  pad(a: H, pads: number[], mode: string, value: Opt<number>): NativeHandle;
+  // nn
+  conv2d(x: H, w: H, b: H | undefined, stride: number[], padding: number[], dilation: number[], groups: number): NativeHandle;
+  conv2dSame(x: H, w: H, b: H | undefined, stride: number[], dilation: number[], groups: number): NativeHandle;
+  convTranspose2d(x: H, w: H, b: H | undefined, stride: number[], padding: number[], outputPadding: number[],
+    groups: number, dilation: number[]): NativeHandle;
+  linear(x: H, w: H, b: H | undefined): NativeHandle;
+  batchNorm(x: H, runningMean: H | undefined, runningVar: H | undefined, weight: H | undefined, bias: H | undefined,
+    training: boolean, momentum: number, eps: number): NativeHandle;
+  groupNorm(x: H, groups: number, weight: H | undefined, bias: H | undefined, eps: number): NativeHandle;
+  layerNorm(x: H, shape: number[], weight: H | undefined, bias: H | undefined, eps: number): NativeHandle;
+  leakyRelu(x: H, slope: number): NativeHandle; gelu(x: H, tanhApprox: boolean): NativeHandle; silu: Unary;
+  softmax(x: H, dim: number): NativeHandle; logSoftmax(x: H, dim: number): NativeHandle;
+  maxPool2d(x: H, k: number[], s: number[], p: number[], d: number[], ceil: boolean): NativeHandle;
+  avgPool2d(x: H, k: number[], s: number[], p: number[], ceil: boolean, countIncludePad: boolean,
+    divisorOverride: Opt<number>): NativeHandle;
+  adaptiveAvgPool2d(x: H, size: number[]): NativeHandle; adaptiveMaxPool2d(x: H, size: number[]): NativeHandle;
+  interpolate(x: H, size: Opt<number[]>, scale: Opt<number[]>, mode: number, alignCorners: boolean): NativeHandle;
+  affineGrid(theta: H, size: number[], alignCorners: boolean): NativeHandle;
+  gridSample(x: H, grid: H, mode: number, padding: number, alignCorners: boolean): NativeHandle;
+  oneHot(labels: H, n: number): NativeHandle;
+  crossEntropy(x: H, target: H, weight: H | undefined, reduction: number, ignoreIndex: number,
+    labelSmoothing: number): NativeHandle;
+  nllLoss(x: H, target: H, weight: H | undefined, reduction: number, ignoreIndex: number): NativeHandle;
+  mseLoss(a: H, b: H, reduction: number): NativeHandle; l1Loss(a: H, b: H, reduction: number): NativeHandle;
+  smoothL1Loss(a: H, b: H, reduction: number, beta: number): NativeHandle;
+  binaryCrossEntropyWithLogits(x: H, y: H, weight: H | undefined, posWeight: H | undefined,
+    reduction: number): NativeHandle;
+  // random
+  generatorNew(seed?: number): NativeGenerator; generatorManualSeed(g: NativeGenerator, seed: number): void;
+  generatorInitialSeed(g: NativeGenerator): number; generatorGetState(g: NativeGenerator): Uint8Array;
+  generatorSetState(g: NativeGenerator, state: Uint8Array): void; manualSeed(seed: number): void;
+  randn(shape: number[], dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
+  rand(shape: number[], dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
+  randint(low: number, high: number, shape: number[], dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
+  randperm(n: number, dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
+  uniform_(a: H, lo: number, hi: number, gen: Gen): void; normal_(a: H, mean: number, std: number, gen: Gen): void;
+  bernoulli_(a: H, p: number, gen: Gen): void;
+  multinomial(probs: H, n: number, replacement: boolean, gen: Gen): NativeHandle;
+  dropout(x: H, p: number, training: boolean, gen: Gen, channelwise: boolean): NativeHandle;
+  // autograd
+  requiresGrad(a: H): boolean; setRequiresGrad(a: H, on: boolean): void; isLeaf(a: H): boolean;
+  grad(a: H): NativeHandle | null; setGrad(a: H, g: H): void; retainGrad(a: H): void;
+  backward(a: H, gradient: H | undefined, retainGraph: Opt<boolean>, createGraph: boolean): void;
+  autogradGrad(outputs: H[], inputs: H[], gradOutputs: Opt<H[]>, retainGraph: Opt<boolean>, createGraph: boolean,
+    allowUnused: boolean): (NativeHandle | null)[];
+  gradFnName(a: H): string | null;
+  setGradEnabled(on: boolean): boolean; isGradEnabled(): boolean; version(a: H): number;
+}
+
+const ADDON_FILE = join("native", "build", "cardioseg_native.node");
+
+function findAddon(): string {
+  const override = process.env.CARDIOSEG_NATIVE;
+  if (override) return override;
+  // Walk up from this module (src/tensor or dist/src/tensor) to the project root.
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, ADDON_FILE);
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`cardioseg: the native addon (${ADDON_FILE}) is not built; run \`node scripts/build-addon.mjs\``);
+}
+
+function loadAddon(): NativeAddon {
+  const path = findAddon();
+  try {
+    return createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new Error(`cardioseg: could not load the native addon ${path}: ${why} (rebuild: node scripts/build-addon.mjs)`);
+  }
+}
+
+/** Threads for libtorch's intra-op pool: CARDIOSEG_THREADS, else every available core. */
+export function defaultThreadCount(): number {
+  const env = process.env.CARDIOSEG_THREADS;
+  if (env !== undefined && env !== "") {
+    const n = Number(env);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`CARDIOSEG_THREADS must be a positive integer, got '${env}'`);
+    return n;
+  }
+  return availableParallelism();
+}
+
+export const N: NativeAddon = loadAddon();
+
+// libtorch detects one physical core on these VMs and would otherwise run single-threaded.
+const threads = defaultThreadCount();
+N.setNumThreads(threads);
+// We never fork inter-op work (no TorchScript); a small pool avoids idle threads.
+N.setNumInteropThreads(Math.max(1, Math.min(4, Math.floor(threads / 2))));
