@@ -35,7 +35,7 @@ function trainStepInstance(): BenchInstance & { model: DeepLabV3 } {
 export const deeplabTrainBenchmark: Benchmark = {
   name: "deeplabv3_resnet50_os8_train_step",
   description: "DeepLabV3-ResNet50 OS8, 2 classes, batch 2, 256x256: SGD train step (CE)",
-  iterations: 1,
+  iterations: 2,
   warmup: 1,
   setup: trainStepInstance,
 };
@@ -43,7 +43,7 @@ export const deeplabTrainBenchmark: Benchmark = {
 export const deeplabInferBenchmark: Benchmark = {
   name: "deeplabv3_resnet50_os8_infer",
   description: "DeepLabV3-ResNet50 OS8, 2 classes, batch 2, 256x256: eval forward",
-  iterations: 2,
+  iterations: 3,
   warmup: 1,
   setup() {
     const model = deeplabv3Resnet(50, CLASSES).eval();

@@ -1,11 +1,29 @@
-// `cardioseg train` — placeholder until its issue lands.
+// `cardioseg train` — train a DeepLab v3 from an experiment config; every config field can be
+// overridden as key=value (dotted keys, e.g. optim.lr=1e-3 model.backbone=50).
 import type { Command } from "commander";
+import { runTraining } from "../../train/run.js";
+
+interface TrainFlags { config: string; data?: string; out?: string; resume?: string; device?: string; progress?: string }
 
 export function registerTrain(program: Command): void {
   program
     .command("train")
-    .description("train (not implemented yet)")
-    .action(() => {
-      throw new Error("`cardioseg train` is not implemented yet");
+    .description("train DeepLab v3 on a data folder (or synthetic phantoms) from a YAML config")
+    .requiredOption("--config <file>", "experiment config (YAML or JSON), e.g. configs/acdc-cpu.yaml")
+    .option("--data <dir>", "data folder (ACDC, Sunnybrook or generic layout); overrides data.root")
+    .option("--out <rundir>", "run folder (default runs/<config name>)")
+    .option("--resume <ckpt>", "resume from a run folder, checkpoint .json or .safetensors")
+    .option("--device <device>", "cpu or cuda")
+    .option("--progress <mode>", "auto, bar, log or silent", "auto")
+    .argument("[overrides...]", "config overrides key=value, e.g. train.iterations=500 optim.lr=1e-3")
+    .action(async (overrides: string[], flags: TrainFlags) => {
+      if (flags.device && flags.device !== "cpu" && flags.device !== "cuda") throw new Error(`--device must be cpu or cuda, got ${flags.device}`);
+      if (flags.progress && !["auto", "bar", "log", "silent"].includes(flags.progress)) throw new Error(`--progress must be auto, bar, log or silent`);
+      const result = await runTraining({
+        config: flags.config, data: flags.data, out: flags.out, resume: flags.resume,
+        device: flags.device as "cpu" | "cuda" | undefined, overrides, progress: flags.progress as "auto" | undefined,
+      });
+      const best = result.best ? `best mean Dice (fg) ${result.best.meanDice.toFixed(4)} at iteration ${result.best.iter}` : "no validation score";
+      console.log(`${result.stoppedBy === "done" ? "finished" : "stopped"} at iteration ${result.iter} in ${(result.elapsedS / 60).toFixed(1)} min; ${best}; run folder ${result.runDir}`);
     });
 }
