@@ -1,26 +1,17 @@
 // test/eval — tests of the metrics, score assembly and `cardioseg score`.
 // helpers.ts regenerates the synthetic and perturbed volumes of scripts/fixtures/metrics.py with
 // the same float64 arithmetic, so that the TS code is scored on exactly the reference's inputs.
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { Command } from "commander";
 import type { LabelVolume } from "../../src/io/image.js";
 import type { ScoreReport } from "../../src/eval/score.js";
 
-function findRepoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
-  }
-  return dir;
-}
+import { REPO, SHARED } from "../paths.js";
 
-export const REPO = findRepoRoot();
-export const ACDC = join(REPO, "..", "shared", "data", "acdc", "training");
+export { REPO };
+export const ACDC = join(SHARED, "acdc", "training");
 export const FIXTURES = join(REPO, "test", "fixtures", "eval");
 
 export function readFixture<T>(name: string): T {

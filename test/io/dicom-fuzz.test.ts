@@ -10,6 +10,7 @@ import dicomParser from "dicom-parser";
 import { readDicomBytes } from "../../src/io/dicom/index.js";
 import { IoError } from "../../src/io/errors.js";
 import { voxelCount } from "../../src/io/image.js";
+import { rng } from "../paths.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const SAMPLES = join(ROOT, "..", "shared", "data", "dicom-samples");
@@ -17,16 +18,6 @@ const SYNTH = join(ROOT, "test", "fixtures", "io", "dicom-synth");
 const SHARED_FILES = ["MR_small.dcm", "MR_small_bigendian.dcm", "MR_small_implicit.dcm", "MR_small_RLE.dcm", "MR_small_jpeg_ls_lossless.dcm", "MR_small_jp2klossless.dcm", "JPEG2000.dcm"];
 const ITERATIONS = 112;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function fixtures(): { name: string; bytes: Uint8Array }[] {
   // Copies, not Buffers: Buffer.slice() would share memory and let mutations pile up.
@@ -50,7 +41,7 @@ function mutate(src: Uint8Array, rnd: () => number): Uint8Array {
 
 test(`dicom fuzz: ${ITERATIONS} mutated files give valid volumes or IoErrors`, () => {
   const files = fixtures();
-  const rnd = mulberry32(20240607);
+  const rnd = rng(20240607);
   const started = Date.now();
   let errors = 0;
   for (let i = 0; i < ITERATIONS; i++) {
