@@ -1,21 +1,11 @@
 // test/paths.ts — where the repository, its committed fixtures and the shared real data live, for
 // every test folder (one place, so no test guesses paths of its own).
 import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { projectRoot } from "../src/util/project.js";
 import { Random } from "../src/util/random.js";
 
-function findRepoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("repository root not found");
-    dir = up;
-  }
-  return dir;
-}
-
-export const REPO = findRepoRoot();
+export const REPO = projectRoot();
 /** ../shared/data beside the project root (real data sets; absent on some machines). */
 export const SHARED = join(REPO, "..", "shared", "data");
 

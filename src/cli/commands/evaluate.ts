@@ -1,11 +1,41 @@
-// `cardioseg evaluate` — placeholder until its issue lands.
+// `cardioseg evaluate` — predict every case of a data set with a trained model and score it
+// (src/infer/evaluate.ts): prints the metric table, writes OUT/eval/scores.json and overlays.
 import type { Command } from "commander";
+import { formatScoreReport } from "../../eval/format.js";
+import { runEvaluate } from "../../infer/evaluate.js";
+
+interface EvaluateFlags {
+  model: string;
+  data: string;
+  json?: string;
+  patients?: string;
+  out?: string;
+  tta?: boolean;
+  overlays: string;
+  saveLabels?: boolean;
+}
 
 export function registerEvaluate(program: Command): void {
   program
     .command("evaluate")
-    .description("evaluate (not implemented yet)")
-    .action(() => {
-      throw new Error("`cardioseg evaluate` is not implemented yet");
+    .description("predict every case of a data set with a trained model, then score it (metric table, per-case Dice/HD95/ASSD, clinical indices)")
+    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .requiredOption("--data <dir>", "data set root (ACDC, Sunnybrook, generic or synthetic layout)")
+    .option("--patients <sel>", "patients to evaluate, e.g. 081-100 or patient003,patient007 (default: the run's validation patients when --data is the folder it was trained on, else all)")
+    .option("--out <dir>", "folder for eval/scores.json and eval/cases/ (default: the model's run folder)")
+    .option("--json <file>", "also write the score JSON here")
+    .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
+    .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
+    .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
+    .action((flags: EvaluateFlags) => {
+      const overlays = Number(flags.overlays);
+      if (!Number.isInteger(overlays) || overlays < 0) throw new Error(`--overlays must be a non-negative integer, got "${flags.overlays}"`);
+      const r = runEvaluate({
+        model: flags.model, data: flags.data, patients: flags.patients, out: flags.out, json: flags.json,
+        tta: flags.tta, overlays, saveLabels: flags.saveLabels,
+      });
+      console.log(formatScoreReport(r.report));
+      console.log(`scores written to ${r.scoresPath}${flags.json ? ` and ${flags.json}` : ""}; ${r.overlays.length} overlay pictures in ${r.outDir}/eval/cases`);
+      if (r.report.cases.length === 0) process.exitCode = 1;
     });
 }

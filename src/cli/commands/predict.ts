@@ -1,11 +1,35 @@
-// `cardioseg predict` — placeholder until its issue lands.
+// `cardioseg predict` — label maps for new images (NIfTI, DICOM series folders, PNG) in the
+// input's own geometry; output layout documented in src/infer/predict.ts. A failed input is
+// reported and skipped; the exit code is then non-zero.
 import type { Command } from "commander";
+import { parseFormats, runPredict } from "../../infer/predict.js";
+
+interface PredictFlags {
+  model: string;
+  out: string;
+  format: string;
+  tta?: boolean;
+  lcc?: boolean;
+  pngSpacing: string;
+}
 
 export function registerPredict(program: Command): void {
   program
     .command("predict")
-    .description("predict (not implemented yet)")
-    .action(() => {
-      throw new Error("`cardioseg predict` is not implemented yet");
+    .description("segment images with a trained model: NIfTI files, DICOM series folders or .dcm files, PNG slices")
+    .argument("<inputs...>", "images to segment")
+    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .requiredOption("--out <dir>", "output folder: OUT/<name>/<name>_pred.nii.gz, <name>_pred.png, overlay.png, contours/, seg.dcm")
+    .option("--format <list>", "comma-separated: nifti, png (masks + overlay), contours, seg (DICOM inputs)", "nifti,png")
+    .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
+    .option("--lcc", "keep only the largest 3D connected component of each structure")
+    .option("--png-spacing <mm>", "pixel size of PNG inputs in mm (PNGs carry none)", "1")
+    .action((inputs: string[], flags: PredictFlags) => {
+      const pngSpacing = Number(flags.pngSpacing);
+      if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
+      const s = runPredict({ model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing });
+      console.log(`${s.outputs.length} volume(s) predicted into ${flags.out}${s.failures.length ? `; ${s.failures.length} failed:` : ""}`);
+      for (const f of s.failures) console.log(`  ${f.input}: ${f.message}`);
+      if (s.failures.length > 0 || s.outputs.length === 0) process.exitCode = 1;
     });
 }

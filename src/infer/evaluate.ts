@@ -1,0 +1,159 @@
+// evaluate.ts owns `cardioseg evaluate`: predict every selected case of a data set (ACDC,
+// Sunnybrook, generic or synthetic layout), score it with src/eval as it goes, and write the result
+// where `cardioseg report` reads it.
+//
+// Output (OUT = --out, default the model's run folder), the run-folder layout of src/report:
+//   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
+//                                   {"model", "data", "patients", "selection", "tta"}
+//   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
+//   OUT/eval/cases/<id>_gt.png      ground truth over the same slices
+//   OUT/eval/labels/<id>.nii.gz     predicted label maps (with --save-labels), in the image's
+//                                   geometry, so `cardioseg score --pred OUT/eval/labels` works
+// Case ids are the image file names without .nii.gz for ACDC (patient001_frame01), as
+// `cardioseg score` names them; other layouts use the data set's case id.
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { loadCase, loadDataset, type Dataset, type DatasetCase } from "../io/datasets/index.js";
+import type { ImageVolume, LabelVolume } from "../io/image.js";
+import { exportLabelNifti } from "../io/exports.js";
+import { sliceOf } from "../io/slices.js";
+import { applyTask } from "../data/tasks.js";
+import { ScoreAccumulator, caseMeanDice, type CaseScores, type ScoreReport } from "../eval/score.js";
+import { writeCaseOverlays } from "../report/overlays.js";
+import { RUN_FILES } from "../report/run-folder.js";
+import { Predictor } from "../train/predictor.js";
+import { taskOf } from "../train/data.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { stemOf } from "./inputs.js";
+import { runDirOf, selectEvaluationPatients, type PatientSelection } from "./selection.js";
+import { predictVolume, seconds, StepProgress, type Log } from "./volume.js";
+
+export interface EvaluateOptions {
+  model: string;
+  data: string;
+  /** Patient selector ("081-100", "patient003,patient007", …). */
+  patients?: string;
+  /** Folder the eval/ results go in; default the model's run folder. */
+  out?: string;
+  /** Also write the score JSON here. */
+  json?: string;
+  tta?: boolean;
+  /** Best and worst cases drawn as overlays (each). Default 3, what the report shows. */
+  overlays?: number;
+  saveLabels?: boolean;
+  log?: Log;
+  predictor?: Predictor;
+}
+
+export interface EvaluationInfo {
+  model: string;
+  data: string;
+  patients: string[];
+  selection: PatientSelection["how"];
+  tta: boolean;
+}
+
+export type EvaluationReport = ScoreReport & { evaluation: EvaluationInfo };
+
+export interface EvaluateResult {
+  report: EvaluationReport;
+  outDir: string;
+  scoresPath: string;
+  overlays: string[];
+}
+
+interface Kept { order: number; dice: number; id: string; image: ImageVolume; pred: LabelVolume; truth: LabelVolume }
+
+export function runEvaluate(o: EvaluateOptions): EvaluateResult {
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const dataset = loadDataset(o.data);
+  for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
+  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
+  try {
+    const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients);
+    const wanted = new Set(selection.patients);
+    const cases = dataset.cases.filter((c) => wanted.has(c.patient));
+    log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
+    const outDir = o.out ?? runDirOf(o.model, statSync(o.model).isDirectory());
+    const { report, kept } = scoreAll(predictor, dataset, cases, o, outDir, log);
+    const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true };
+    const full: EvaluationReport = { ...report, evaluation };
+    const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));
+    const scoresPath = join(outDir, RUN_FILES.scores);
+    const json = JSON.stringify(full, null, 1) + "\n";
+    writeFileAtomic(scoresPath, json);
+    if (o.json) writeFileAtomic(o.json, json);
+    return { report: full, outDir, scoresPath, overlays };
+  } finally {
+    if (!o.predictor) predictor.dispose();
+  }
+}
+
+function describeSelection(s: PatientSelection): string {
+  if (s.how === "validation") return "the run's validation patients";
+  if (s.how === "given") return "--patients";
+  return "all patients; pass --patients to choose";
+}
+
+function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
+  log: Log): { report: ScoreReport; kept: Kept[] } {
+  const acc = new ScoreAccumulator(predictor.classNames);
+  const skipped: { id: string; reason: string }[] = [];
+  const kept: Kept[] = [];
+  const keepEach = Math.max(0, o.overlays ?? 3);
+  const progress = new StepProgress(log);
+  cases.forEach((c, i) => {
+    const id = caseId(dataset, c);
+    const tag = `[${i + 1}/${cases.length}] ${id}`;
+    const started = performance.now();
+    try {
+      const { image, labels } = loadCase(c);
+      if (!labels) throw new Error("no ground-truth labels");
+      const pred = predictVolume(predictor, image, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+      const truth = taskTruth(labels, predictor);
+      const phase = c.phase === "ED" || c.phase === "ES" ? c.phase : null;
+      const scores = acc.addCase({ id, phase, subject: c.patient, pred, truth });
+      if (o.saveLabels) exportLabelNifti(join(outDir, "eval", "labels", `${id}.nii.gz`), pred);
+      keepExtremes(kept, { order: i, dice: caseMeanDice(scores), id, image, pred, truth }, keepEach);
+      progress.line(`${tag}: ${diceLine(scores)}  (${seconds(started)})`);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      skipped.push({ id, reason });
+      progress.line(`${tag}: skipped: ${reason}`);
+    }
+  });
+  return { report: acc.result(skipped), kept };
+}
+
+/** ACDC cases are named by their image file, as `cardioseg score` names them. */
+export function caseId(dataset: Dataset, c: DatasetCase): string {
+  return dataset.kind === "acdc" ? stemOf(c.imagePath) : c.id;
+}
+
+/** The truth in the model's task: ACDC labels as they are, or the contour band made slice by slice. */
+function taskTruth(labels: LabelVolume, predictor: Predictor): LabelVolume {
+  const task = taskOf(predictor.config);
+  if (task.name === "regions") return labels;
+  const [nx, ny, nz = 1] = labels.dims;
+  const data = new Uint8Array(labels.data.length);
+  for (let k = 0; k < nz; k++) {
+    data.set(applyTask(sliceOf(labels, k).slice(), nx, ny, [labels.spacing[0], labels.spacing[1]], task), k * nx * ny);
+  }
+  return { ...labels, data };
+}
+
+function diceLine(s: CaseScores): string {
+  return Object.entries(s.dice).map(([name, d]) => `${name} ${d === null ? "n/a" : d.toFixed(3)}`).join("  ");
+}
+
+/**
+ * Keeps the `n` best and `n` worst cases by mean Dice, ranked as the report ranks them (Dice
+ * descending, ties in case order): an entry that falls between the two groups can never re-enter
+ * either, so memory stays at 2n + 1 volumes.
+ */
+export function keepExtremes<T extends { order: number; dice: number }>(kept: T[], entry: T, n: number): void {
+  if (n <= 0 || !Number.isFinite(entry.dice)) return;
+  kept.push(entry);
+  kept.sort((a, b) => b.dice - a.dice || a.order - b.order);
+  if (kept.length > 2 * n) kept.splice(n, 1);
+}

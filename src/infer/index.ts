@@ -1,0 +1,6 @@
+// src/infer/index.ts — the public face of inference (predict, evaluate, demo) for the CLI.
+export { runPredict, parseFormats, PREDICT_FORMATS, type PredictFormat, type PredictOptions, type PredictSummary } from "./predict.js";
+export { runEvaluate, type EvaluateOptions, type EvaluateResult, type EvaluationReport } from "./evaluate.js";
+export { runDemo, defaultDemoOut, type DemoOptions, type DemoResult } from "./demo.js";
+export { keepLargestComponents, labelComponents, type Connectivity } from "./postprocess.js";
+export { expandInput, type PredictItem } from "./inputs.js";
