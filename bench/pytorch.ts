@@ -27,7 +27,7 @@ export class PyTorchSide {
   static async start(threads: number): Promise<PyTorchSide | string> {
     const python = findPython();
     if (!python) return "Python with torch not found (tried $CARDIOSEG_PYTHON, /usr/bin/python3, python3): PyTorch side skipped";
-    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"], env: pytorchEnv() });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(`[pytorch] ${d.toString()}`));
     const lines = createInterface({ input: child.stdout });
     const side = new PyTorchSide(child, lines, "");
@@ -61,4 +61,15 @@ export class PyTorchSide {
     this.child.stdin.end(`${JSON.stringify({ cmd: "quit" })}\n`);
     this.lines.close();
   }
+}
+
+/**
+ * PyTorch runs as its users get it: the OMP_WAIT_POLICY=PASSIVE that cardioseg sets for itself
+ * (src/tensor/native.ts) is removed again unless the user had set it.
+ */
+function pytorchEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (env.CARDIOSEG_OMP_DEFAULTED === "1") delete env.OMP_WAIT_POLICY;
+  delete env.CARDIOSEG_OMP_DEFAULTED;
+  return env;
 }

@@ -187,7 +187,11 @@ function loadAddon(): NativeAddon {
   // spin-wait between parallel regions, which on a shared machine (a second process, a data
   // worker) slowed a DeepLab training step 15x in our measurements; passive waiting costs little
   // when the machine is idle. A user's own OMP_WAIT_POLICY wins.
-  process.env.OMP_WAIT_POLICY ??= "PASSIVE";
+  if (process.env.OMP_WAIT_POLICY === undefined) {
+    process.env.OMP_WAIT_POLICY = "PASSIVE";
+    // Lets child processes (the PyTorch side of `npm run bench`) run with their own default.
+    process.env.CARDIOSEG_OMP_DEFAULTED = "1";
+  }
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {
