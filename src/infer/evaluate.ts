@@ -27,6 +27,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { stemOf } from "./inputs.js";
 import { runDirOf, selectEvaluationPatients, type PatientSelection } from "./selection.js";
 import { predictVolume, seconds, StepProgress, type Log } from "./volume.js";
+import { keepLargestComponents } from "./postprocess.js";
 
 export interface EvaluateOptions {
   model: string;
@@ -38,6 +39,8 @@ export interface EvaluateOptions {
   /** Also write the score JSON here. */
   json?: string;
   tta?: boolean;
+  /** Keep only the largest 3D connected component of each structure (as `predict --lcc`). */
+  lcc?: boolean;
   /** Best and worst cases drawn as overlays (each). Default 3, what the report shows. */
   overlays?: number;
   saveLabels?: boolean;
@@ -51,6 +54,7 @@ export interface EvaluationInfo {
   patients: string[];
   selection: PatientSelection["how"];
   tta: boolean;
+  lcc: boolean;
 }
 
 export type EvaluationReport = ScoreReport & { evaluation: EvaluationInfo };
@@ -76,7 +80,7 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
     const outDir = o.out ?? runDirOf(o.model, statSync(o.model).isDirectory());
     const { report, kept } = scoreAll(predictor, dataset, cases, o, outDir, log);
-    const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true };
+    const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));
     const scoresPath = join(outDir, RUN_FILES.scores);
@@ -109,7 +113,8 @@ function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly Datase
     try {
       const { image, labels } = loadCase(c);
       if (!labels) throw new Error("no ground-truth labels");
-      const pred = predictVolume(predictor, image, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+      const raw = predictVolume(predictor, image, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+      const pred = o.lcc ? keepLargestComponents(raw).labels : raw;
       const truth = taskTruth(labels, predictor);
       const phase = c.phase === "ED" || c.phase === "ES" ? c.phase : null;
       const scores = acc.addCase({ id, phase, subject: c.patient, pred, truth });

@@ -11,6 +11,7 @@ interface EvaluateFlags {
   patients?: string;
   out?: string;
   tta?: boolean;
+  lcc?: boolean;
   overlays: string;
   saveLabels?: boolean;
 }
@@ -25,6 +26,7 @@ export function registerEvaluate(program: Command): void {
     .option("--out <dir>", "folder for eval/scores.json and eval/cases/ (default: the model's run folder)")
     .option("--json <file>", "also write the score JSON here")
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
+    .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")
     .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
     .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
     .action((flags: EvaluateFlags) => {
@@ -32,7 +34,7 @@ export function registerEvaluate(program: Command): void {
       if (!Number.isInteger(overlays) || overlays < 0) throw new Error(`--overlays must be a non-negative integer, got "${flags.overlays}"`);
       const r = runEvaluate({
         model: flags.model, data: flags.data, patients: flags.patients, out: flags.out, json: flags.json,
-        tta: flags.tta, overlays, saveLabels: flags.saveLabels,
+        tta: flags.tta, lcc: flags.lcc, overlays, saveLabels: flags.saveLabels,
       });
       console.log(formatScoreReport(r.report));
       console.log(`scores written to ${r.scoresPath}${flags.json ? ` and ${flags.json}` : ""}; ${r.overlays.length} overlay pictures in ${r.outDir}/eval/cases`);
