@@ -12,7 +12,7 @@ class Bottleneck extends nn.Module {
   readonly bn2: nn.BatchNorm2d;
   readonly conv3: nn.Conv2d;
   readonly bn3: nn.BatchNorm2d;
-  readonly relu = new nn.ReLU();
+  readonly relu = new nn.ReLU(true); // as torchvision's Bottleneck
   readonly downsample: nn.Sequential | null;
 
   constructor(inplanes: number, planes: number, stride = 1, downsample: nn.Sequential | null = null) {

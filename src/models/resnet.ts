@@ -53,7 +53,7 @@ export class BasicBlock extends Module {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: Layer;
-  readonly relu = new ReLU();
+  readonly relu = new ReLU(true); // torchvision: nn.ReLU(inplace=True)
   readonly conv2: Conv2d;
   readonly bn2: Layer;
   readonly downsample: Sequential | null;
@@ -82,7 +82,7 @@ export class Bottleneck extends Module {
   readonly bn2: Layer;
   readonly conv3: Conv2d;
   readonly bn3: Layer;
-  readonly relu = new ReLU();
+  readonly relu = new ReLU(true); // torchvision: nn.ReLU(inplace=True)
   readonly downsample: Sequential | null;
 
   constructor(s: BlockSpec) {
@@ -136,7 +136,7 @@ export function replaceStrideWithDilation(outputStride: OutputStride): [boolean,
 export class ResNet extends Module {
   readonly conv1: Conv2d;
   readonly bn1: Layer;
-  readonly relu = new ReLU();
+  readonly relu = new ReLU(true); // torchvision: nn.ReLU(inplace=True)
   readonly maxpool = new MaxPool2d(3, { stride: 2, padding: 1 });
   readonly layer1: Sequential;
   readonly layer2: Sequential;

@@ -3,9 +3,18 @@ import type { Generator, Tensor } from "../tensor/index.js";
 import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
 
+/** max(x, 0). `inplace` overwrites the input, as torch.nn.ReLU(inplace=True): no new buffer. */
 export class ReLU extends Module {
+  constructor(readonly inplace = false) {
+    super();
+  }
+
   forward(x: Tensor): Tensor {
-    return F.relu(x);
+    return this.inplace ? x.relu_() : F.relu(x);
+  }
+
+  override extraRepr(): string {
+    return this.inplace ? "inplace=True" : "";
   }
 }
 
