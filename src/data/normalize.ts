@@ -2,6 +2,7 @@
 // 0.5 / 99.5, numpy's linear-interpolation definition) then z-score with the mean and standard
 // deviation of the clipped values. Stats are computed once per slice on its original pixels and
 // reused by every view of that slice (preprocessing, augmentation), so train and predict agree.
+import { percentileSorted } from "../util/stats.js";
 
 export interface IntensityStats {
   /** Clip range (intensity units of the source). */
@@ -18,21 +19,15 @@ export interface NormalizeOptions {
   readonly highPercentile?: number;
 }
 
-/** numpy.percentile(values, p) with the default linear method, on an ascending-sorted array. */
-export function percentileSorted(sorted: Float32Array | Float64Array, p: number): number {
-  const n = sorted.length;
-  if (n === 0) throw new Error("percentile of an empty array");
-  const pos = (Math.min(100, Math.max(0, p)) / 100) * (n - 1);
-  const a = Math.floor(pos), b = Math.min(a + 1, n - 1);
-  return sorted[a] + (pos - a) * (sorted[b] - sorted[a]);
-}
+export { percentileSorted } from "../util/stats.js";
 
 // Below this the slice is flat (e.g. all zeros): dividing would blow up, so the spread is 1.
 const MIN_STD = 1e-6;
 
 export function intensityStats(image: Float32Array, opts: NormalizeOptions = {}): IntensityStats {
   const sorted = Float32Array.from(image).sort();
-  if (sorted.length > 0 && !Number.isFinite(sorted[sorted.length - 1] - sorted[0])) {
+  if (sorted.length === 0) throw new Error("intensity statistics of an empty image");
+  if (!Number.isFinite(sorted[sorted.length - 1] - sorted[0])) {
     throw new Error("image contains NaN or infinite values");
   }
   const lo = percentileSorted(sorted, opts.lowPercentile ?? 0.5);

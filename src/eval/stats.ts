@@ -26,19 +26,7 @@ export function sampleSd(values: readonly number[]): number {
   return Math.sqrt(ss / (values.length - 1));
 }
 
-/**
- * q-th percentile (0..100) with linear interpolation between closest ranks, as numpy.percentile's
- * default. Sorts a copy; NaN for an empty input.
- */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = Float64Array.from(values).sort();
-  const pos = (q / 100) * (sorted.length - 1);
-  const lo = Math.floor(pos), hi = Math.ceil(pos);
-  const t = pos - lo, a = sorted[lo], b = sorted[hi];
-  // NumPy's _lerp: interpolate from the nearer end, so results match it to the last bit.
-  return t >= 0.5 ? b - (b - a) * (1 - t) : a + (b - a) * t;
-}
+export { percentile } from "../util/stats.js";
 
 /** Pearson correlation; NaN below two pairs or when either side is constant. */
 export function pearson(x: readonly number[], y: readonly number[]): number {

@@ -3,6 +3,7 @@
 // outline drawn opaque. Works on plain arrays and returns RGBA, so reports and synth previews can
 // reuse it without files; png.ts saves the result.
 import type { RgbaImage } from "./png.js";
+import { percentileSorted } from "../util/stats.js";
 
 export type Rgb = readonly [number, number, number];
 
@@ -27,16 +28,11 @@ export interface OverlayOptions {
   colours?: readonly Rgb[];
 }
 
-/** The p-th percentile (0..100) of the finite values (nearest rank on a sorted copy). */
-export function percentile(values: ArrayLike<number>, p: number): number {
-  const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
-  if (sorted.length === 0) return 0;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.round((p / 100) * (sorted.length - 1))));
-  return sorted[rank];
-}
-
+/** The display window: the low-th and high-th percentiles of the finite values ([0, 0] if none). */
 export function percentileWindow(values: ArrayLike<number>, low = 1, high = 99): [number, number] {
-  return [percentile(values, low), percentile(values, high)];
+  const sorted = Float64Array.from(values).filter(Number.isFinite).sort();
+  if (sorted.length === 0) return [0, 0];
+  return [percentileSorted(sorted, low), percentileSorted(sorted, high)];
 }
 
 /** Greyscale picture of one slice (row-major, width = nx). */

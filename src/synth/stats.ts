@@ -4,6 +4,7 @@
 // reference.
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { LABEL } from "./render.js";
+import { percentile } from "../util/stats.js";
 
 export interface MidSliceStats {
   readonly bloodMyoRatio: number;
@@ -16,13 +17,7 @@ export interface MidSliceStats {
   readonly bloodOverP99: number;
 }
 
-/** numpy.percentile's default (linear) interpolation. */
-export function percentile(values: ArrayLike<number>, q: number): number {
-  const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) throw new Error("percentile of an empty set");
-  const pos = (q / 100) * (sorted.length - 1), lo = Math.floor(pos), hi = Math.min(sorted.length - 1, lo + 1);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
+export { percentile } from "../util/stats.js";
 
 /** Index of the mid-ventricular slice, or -1 when no slice contains LV cavity. */
 export function midVentricularSlice(labels: LabelVolume): number {

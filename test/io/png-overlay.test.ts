@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { writeFileSync } from "node:fs";
 import pngjs from "pngjs";
 import { decodePng, encodePngMask, encodePngRgba, readPng, writePngMask } from "../../src/io/png.js";
-import { LABEL_COLOURS, mosaic, percentile, renderGrey, renderOverlay } from "../../src/io/overlay.js";
+import { LABEL_COLOURS, mosaic, percentileWindow, renderGrey, renderOverlay } from "../../src/io/overlay.js";
 import { IoError } from "../../src/io/errors.js";
 import { labelLike } from "../../src/io/image.js";
 import { tempDir } from "./helpers.js";
@@ -63,8 +63,9 @@ test("bad PNGs are IoErrors; an IHDR claiming a huge image is refused before dec
 
 test("percentiles and grey window: 1st-99th percentile maps to 0-255", () => {
   const values = Float32Array.from({ length: 101 }, (_, i) => i); // 0..100
-  assert.equal(percentile(values, 1), 1);
-  assert.equal(percentile(values, 99), 99);
+  const [lo, hi] = percentileWindow(values, 1, 99);
+  assert.equal(lo, 1);
+  assert.equal(hi, 99);
   const pic = renderGrey(values, 101, 1); // window [1, 99]
   const g = (i: number): number => pic.rgba[4 * i];
   assert.deepEqual([g(0), g(1), g(99), g(100)], [0, 0, 255, 255]);
