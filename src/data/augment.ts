@@ -4,7 +4,7 @@
 // shift -> the slice's own spacing. So resampling, geometric augmentation and cropping cost one
 // pass: bilinear for the image (with normalisation, gamma and noise fused in), nearest for labels.
 // Everything random is drawn from the Random passed in: a sample is a pure function of its seed.
-import { Random } from "../util/random.js";
+import { Random, standardNormalTable } from "../util/random.js";
 import type { IntensityStats } from "./normalize.js";
 
 /** A slice ready for rendering: original grid, task labels, intensity stats computed once. */
@@ -97,18 +97,10 @@ export function sampleWarp(src: TrainSlice, target: RenderTarget, opts: AugmentO
 }
 
 // Per-pixel Math.pow and Box-Muller cost ~6 and ~10 ms per 256x256 sample; a gamma lookup table
-// (linear interpolation, error < 1e-4 of the range for gamma in [0.7, 1.5]) and a fixed table of
-// 2^16 standard normals indexed by one random draw per pixel make both negligible.
+// (linear interpolation, error < 1e-4 of the range for gamma in [0.7, 1.5]) and the shared table
+// of 2^16 standard-normal quantiles (src/util/random.ts), indexed by one random draw per pixel,
+// make both negligible.
 const GAMMA_LUT_SIZE = 4096;
-let normalTable: Float32Array | undefined;
-
-function normals(): Float32Array {
-  if (!normalTable) {
-    const r = new Random(0x6e6f6973);
-    normalTable = Float32Array.from({ length: 1 << 16 }, () => r.normal());
-  }
-  return normalTable;
-}
 
 function gammaLut(gamma: number): Float32Array {
   return Float32Array.from({ length: GAMMA_LUT_SIZE + 1 }, (_, i) => Math.pow(i / GAMMA_LUT_SIZE, gamma));
@@ -203,7 +195,7 @@ export function renderSample(
     }
   }
   if (p.noiseStd > 0 && rng) {
-    const end = offset + W * H, table = normals();
+    const end = offset + W * H, table = standardNormalTable();
     for (let o = offset; o < end; o++) outImage[o] += p.noiseStd * table[rng.nextUint32() >>> 16];
   }
 }
