@@ -5,18 +5,13 @@
 import { parseArgs } from "node:util";
 import { getNumThreads, setNumThreads } from "../src/tensor/index.js";
 import { writeFileAtomic } from "../src/util/fs.js";
+import { percentile } from "../src/util/stats.js";
 import { BENCHMARKS } from "./registry.js";
 import { PyTorchSide } from "./pytorch.js";
 import { trainLoopMemory, type MemoryReport } from "./memory.js";
 import type { Benchmark } from "./types.js";
 
 interface Result { name: string; ours_ms: number; pytorch_ms: number | null; ratio: number | null; note?: string }
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function timeOurs(step: () => void, iters: number): number[] {
   const out: number[] = [];
@@ -54,8 +49,8 @@ async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): 
     inst.dispose();
   }
   const per = b.opsPerStep ?? 1;
-  const oursMs = median(ours) / per;
-  const pytorchMs = theirs.length > 0 ? median(theirs) / per : null;
+  const oursMs = percentile(ours, 50) / per;
+  const pytorchMs = theirs.length > 0 ? percentile(theirs, 50) / per : null;
   return { name: b.name, ours_ms: oursMs, pytorch_ms: pytorchMs, ratio: pytorchMs === null ? null : pytorchMs / oursMs, note };
 }
 

@@ -4,6 +4,7 @@
 // - median frequency balancing (Eigen & Fergus 2015): freq_c = pixels of c / pixels of the images
 //   that contain c, w_c = median_c(freq_c) / freq_c.
 // Absent classes get weight 0 (they contribute nothing to the loss anyway).
+import { percentile } from "../util/stats.js";
 
 export interface ClassFrequencies {
   readonly numClasses: number;
@@ -43,12 +44,7 @@ export function classWeights(f: ClassFrequencies, mode: ClassWeighting): number[
     return f.frequencies.map((v) => (v > 0 ? 1 / (k * v) : 0));
   }
   const freq = f.counts.map((n, c) => (n > 0 ? n / f.presentPixels[c] : 0));
-  const med = median(freq.filter((v) => v > 0));
+  const present = freq.filter((v) => v > 0);
+  const med = present.length > 0 ? percentile(present, 50) : 0;
   return freq.map((v) => (v > 0 ? med / v : 0));
-}
-
-function median(values: number[]): number {
-  if (values.length === 0) return 0;
-  const s = values.slice().sort((a, b) => a - b), m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
