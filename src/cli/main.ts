@@ -1,5 +1,7 @@
 // src/cli — the one command-line interface, `cardioseg <command>`. Each sub-command lives in
-// commands/<name>.ts and only parses arguments and calls into the library layers.
+// commands/<name>.ts and only parses arguments and calls into the library layers. Commands that
+// run a network (train, evaluate, predict, demo) import their layer when they run, so the others
+// and --help start without loading libtorch (~0.4 s).
 import { Command } from "commander";
 import { registerConvert } from "./commands/convert.js";
 import { registerSynth } from "./commands/synth.js";

@@ -1,7 +1,6 @@
 // `cardioseg demo` (`npm run demo`) — synthetic data, training, evaluation, one prediction and the
 // report in one go, reusing whatever a previous demo left (src/infer/demo.ts).
 import type { Command } from "commander";
-import { runDemo } from "../../infer/demo.js";
 import { formatDuration } from "../../train/progress.js";
 
 interface DemoFlags { data?: string; out?: string; fast?: boolean; iterations?: string; progress: string }
@@ -16,6 +15,7 @@ export function registerDemo(program: Command): void {
     .option("--fast", "tiny network and data (a smoke test in seconds; default run folder runs/demo-fast)")
     .option("--progress <mode>", "training progress: auto, bar, log or silent", "auto")
     .action(async (flags: DemoFlags) => {
+      const { runDemo } = await import("../../infer/demo.js");
       if (!["auto", "bar", "log", "silent"].includes(flags.progress)) throw new Error("--progress must be auto, bar, log or silent");
       const iterations = flags.iterations === undefined ? undefined : Number(flags.iterations);
       const r = await runDemo({ data: flags.data, out: flags.out, fast: flags.fast, iterations, progress: flags.progress as "auto" });

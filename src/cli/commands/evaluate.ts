@@ -2,7 +2,6 @@
 // (src/infer/evaluate.ts): prints the metric table, writes OUT/eval/scores.json and overlays.
 import type { Command } from "commander";
 import { formatScoreReport } from "../../eval/format.js";
-import { runEvaluate } from "../../infer/evaluate.js";
 
 interface EvaluateFlags {
   model: string;
@@ -29,7 +28,8 @@ export function registerEvaluate(program: Command): void {
     .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")
     .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
     .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
-    .action((flags: EvaluateFlags) => {
+    .action(async (flags: EvaluateFlags) => {
+      const { runEvaluate } = await import("../../infer/evaluate.js");
       const overlays = Number(flags.overlays);
       if (!Number.isInteger(overlays) || overlays < 0) throw new Error(`--overlays must be a non-negative integer, got "${flags.overlays}"`);
       const r = runEvaluate({

@@ -2,7 +2,6 @@
 // input's own geometry; output layout documented in src/infer/predict.ts. A failed input is
 // reported and skipped; the exit code is then non-zero.
 import type { Command } from "commander";
-import { parseFormats, runPredict } from "../../infer/predict.js";
 
 interface PredictFlags {
   model: string;
@@ -24,7 +23,8 @@ export function registerPredict(program: Command): void {
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
     .option("--lcc", "keep only the largest 3D connected component of each structure")
     .option("--png-spacing <mm>", "pixel size of PNG inputs in mm (PNGs carry none)", "1")
-    .action((inputs: string[], flags: PredictFlags) => {
+    .action(async (inputs: string[], flags: PredictFlags) => {
+      const { parseFormats, runPredict } = await import("../../infer/predict.js");
       const pngSpacing = Number(flags.pngSpacing);
       if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
       const s = runPredict({ model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing });

@@ -1,7 +1,6 @@
 // `cardioseg train` — train a DeepLab v3 from an experiment config; every config field can be
 // overridden as key=value (dotted keys, e.g. optim.lr=1e-3 model.backbone=50).
 import type { Command } from "commander";
-import { runTraining } from "../../train/run.js";
 
 interface TrainFlags { config: string; data?: string; out?: string; resume?: string; device?: string; progress?: string }
 
@@ -17,6 +16,7 @@ export function registerTrain(program: Command): void {
     .option("--progress <mode>", "auto, bar, log or silent", "auto")
     .argument("[overrides...]", "config overrides key=value, e.g. train.iterations=500 optim.lr=1e-3")
     .action(async (overrides: string[], flags: TrainFlags) => {
+      const { runTraining } = await import("../../train/run.js");
       if (flags.device && flags.device !== "cpu" && flags.device !== "cuda") throw new Error(`--device must be cpu or cuda, got ${flags.device}`);
       if (flags.progress && !["auto", "bar", "log", "silent"].includes(flags.progress)) throw new Error(`--progress must be auto, bar, log or silent`);
       const result = await runTraining({
