@@ -6,9 +6,8 @@
 // centre is inside it or exactly on its boundary (O'Rourke's crossing test with edge/vertex cases).
 // Mask -> contour is marching squares at level 0.5: the contour runs half-way between foreground
 // and background pixel centres, so rasterising it again gives back the same mask.
-import { readFileSync } from "node:fs";
 import { writeFileAtomic } from "../util/fs.js";
-import { IoError } from "./errors.js";
+import { IoError, readInputText } from "./errors.js";
 
 export interface Point {
   /** column, pixels */
@@ -36,13 +35,7 @@ export function parseContour(text: string, file: string): Point[] {
 }
 
 export function readContourFile(path: string): Point[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new IoError(path, `cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  return parseContour(text, path);
+  return parseContour(readInputText(path), path);
 }
 
 /** The Sunnybrook text format: one "x y" line per point, two decimals. */

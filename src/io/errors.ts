@@ -1,5 +1,6 @@
 // errors.ts — the one error type every reader and writer in src/io throws for bad input, so that
 // callers (folder loaders, the CLI) can report "file: problem" and carry on with the next file.
+import { readFileSync } from "node:fs";
 
 /** A problem with one input or output file: `message` is "<file>: <problem>". */
 export class IoError extends Error {
@@ -23,4 +24,14 @@ export function withFile<T>(file: string, what: string, fn: () => T): T {
     const detail = err instanceof Error ? err.message : String(err);
     throw new IoError(file, `${what}: ${detail}`, { cause: err });
   }
+}
+
+/** The bytes of an input file; a missing or unreadable file is an IoError naming it. */
+export function readInputFile(path: string): Buffer {
+  return withFile(path, "cannot read", () => readFileSync(path));
+}
+
+/** An input file as UTF-8 text; a missing or unreadable file is an IoError naming it. */
+export function readInputText(path: string): string {
+  return withFile(path, "cannot read", () => readFileSync(path, "utf8"));
 }

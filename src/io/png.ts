@@ -1,9 +1,8 @@
 // png.ts — PNG slices through pngjs: grey, RGB, palette and 16-bit PNGs read as a one-slice
 // ImageVolume; label masks written as 8-bit grey; RGB pictures (overlays) written as they are.
-import { readFileSync } from "node:fs";
 import pngjs from "pngjs";
 import { writeFileAtomic } from "../util/fs.js";
-import { IoError, withFile } from "./errors.js";
+import { IoError, readInputFile, withFile } from "./errors.js";
 import { MAX_DEFLATE_RATIO } from "./gzip.js";
 import { diagonalAffine, type ImageVolume, type LabelVolume } from "./image.js";
 
@@ -23,13 +22,7 @@ export interface PngReadOptions {
 }
 
 export function readPng(path: string, options: PngReadOptions = {}): ImageVolume {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new IoError(path, `cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  return decodePng(bytes, path, options);
+  return decodePng(readInputFile(path), path, options);
 }
 
 /** Decodes PNG bytes; colour images become grey (equal channels are kept exactly). */

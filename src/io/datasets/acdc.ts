@@ -1,8 +1,8 @@
 // acdc.ts — the ACDC challenge layout: patientNNN/Info.cfg (ED, ES, Group, Height, Weight,
 // NbFrame) with patientNNN_frameNN.nii.gz and its _gt.nii.gz labels (0 bg, 1 RV, 2 MYO, 3 LV).
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { basename, join } from "node:path";
-import { IoError } from "../errors.js";
+import { IoError, readInputText } from "../errors.js";
 import { readNifti } from "../nifti/read.js";
 import { readLabelFile } from "../volumes.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
@@ -71,13 +71,7 @@ export function loadAcdc(root: string): Dataset {
 function patientCases(dir: string, problems: DatasetProblem[]): DatasetCase[] {
   const patient = basename(dir);
   const cfg = join(dir, "Info.cfg");
-  let text: string;
-  try {
-    text = readFileSync(cfg, "utf8");
-  } catch (err) {
-    throw new IoError(cfg, `cannot read (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const info = parseAcdcInfo(text, cfg);
+  const info = parseAcdcInfo(readInputText(cfg), cfg);
   const out: DatasetCase[] = [];
   for (const [phase, frame] of [["ED", info.ed], ["ES", info.es]] as const) {
     const stem = `${patient}_frame${String(frame).padStart(2, "0")}`;

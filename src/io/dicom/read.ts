@@ -1,7 +1,7 @@
 // read.ts owns building ImageVolumes: one file (single or multi-frame) or one stack of
 // single-frame instances already ordered along the slice normal.
-import { readFileSync, statSync } from "node:fs";
-import { IoError, withFile } from "../errors.js";
+import { statSync } from "node:fs";
+import { IoError, readInputFile, withFile } from "../errors.js";
 import type { ImageVolume, VoxelArray } from "../image.js";
 import { along, nominalThickness, sliceGeometry, stackAffine } from "./geometry.js";
 import { readInstance, type DicomInstance } from "./header.js";
@@ -14,7 +14,7 @@ const MAX_FILE_BYTES = 1 << 30;
 export function readFileBytes(path: string): Uint8Array {
   const size = withFile(path, "cannot read", () => statSync(path)).size;
   if (size > MAX_FILE_BYTES) throw new IoError(path, `file of ${size} bytes exceeds the ${MAX_FILE_BYTES}-byte limit`);
-  return withFile(path, "cannot read", () => readFileSync(path));
+  return readInputFile(path);
 }
 
 export function parseFile(path: string, untilPixels = false): ParsedDicom {

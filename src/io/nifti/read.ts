@@ -1,8 +1,7 @@
 // read.ts — NIfTI bytes (.nii or .nii.gz) to an ImageVolume. Every size the header claims is
 // checked against the bytes actually present (or that a gzip stream of this size could hold)
 // before anything is allocated.
-import { readFileSync } from "node:fs";
-import { IoError } from "../errors.js";
+import { IoError, readInputFile } from "../errors.js";
 import { MAX_DEFLATE_RATIO, gunzipBounded, gunzipPrefix, isGzip } from "../gzip.js";
 import type { ImageVolume, VoxelArray } from "../image.js";
 import { bestAffine } from "./affine.js";
@@ -17,13 +16,7 @@ export interface NiftiReadOptions {
 const DEFAULT_MAX_BYTES = 2 ** 31;
 
 export function readNifti(path: string, options: NiftiReadOptions = {}): ImageVolume {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (err) {
-    throw new IoError(path, `cannot read (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
-  return decodeNifti(bytes, path, options);
+  return decodeNifti(readInputFile(path), path, options);
 }
 
 /** Decodes a whole .nii or .nii.gz file held in memory; `file` names it in errors and metadata. */
