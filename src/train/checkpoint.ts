@@ -6,14 +6,15 @@
 //   checkpoints/iter_NNNNNN.safetensors model weights (torchvision's state-dict keys; loadable by PyTorch)
 //   checkpoints/iter_NNNNNN.optim.safetensors  optimiser state tensors
 //   checkpoints/iter_NNNNNN.json        sidecar: iteration, optimiser hyperparameters, RNG + loader state,
-//                                       best score so far, elapsed time, config — written LAST, so a
+//                                       best score so far, elapsed time, whether it is the run's final
+//                                       checkpoint ("finished"), config — written LAST, so a
 //                                       sidecar's presence means its checkpoint is complete
 //   last.{safetensors,optim.safetensors,json}  the latest checkpoint (what --resume RUNDIR picks)
 //   best.safetensors (+ best.json)      weights with the best validation mean Dice
 // Every file goes through writeFileAtomic; the last `keepLast` periodic checkpoints are kept.
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { loadSafetensors, saveSafetensors } from "../tensor/safetensors.js";
+import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../tensor/safetensors.js";
 import type { Hyper, Optimizer, OptimizerMeta } from "../optim/index.js";
 import type { DeepLabV3, ModelConfig } from "../models/index.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -36,7 +37,10 @@ export interface CheckpointSidecar {
   /** The training loader's state (data order, augmentation RNG). */
   loader: unknown;
   best: BestScore | null;
+  /** Training seconds so far (every session; what a time-budget run's position is measured by). */
   elapsedS: number;
+  /** Written by the run's final checkpoint (plan.ts decides; absent in older checkpoints). */
+  finished?: boolean;
   config: ExperimentConfig;
 }
 
@@ -164,4 +168,21 @@ export function weightsModelConfig(weightsPath: string, meta: Record<string, str
     throw new Error(`${weightsPath}: not a cardioseg checkpoint (no model config in its metadata)`);
   }
   return JSON.parse(meta.model) as ModelConfig;
+}
+
+/**
+ * train --init: load a cardioseg weights file (a run's best/last, a packed or shipped model) into a
+ * fresh model, refusing another architecture; the optimiser and the schedule start afresh.
+ */
+export function loadInitialWeights(model: DeepLabV3, weightsPath: string, cfg: ExperimentConfig, log: (line: string) => void): void {
+  const { metadata } = readSafetensorsHeader(weightsPath);
+  const saved = weightsModelConfig(weightsPath, metadata);
+  checkSameArchitecture(weightsPath, saved, cfg.model);
+  loadWeightsInto(model, weightsPath);
+  const savedCfg = metadata.config ? (JSON.parse(metadata.config) as ExperimentConfig) : null;
+  const notes: string[] = [];
+  if (savedCfg && savedCfg.data.spacing !== cfg.data.spacing) notes.push(`data.spacing ${savedCfg.data.spacing} mm there, ${cfg.data.spacing} mm here`);
+  if (savedCfg && savedCfg.data.task !== cfg.data.task) notes.push(`task ${savedCfg.data.task} there, ${cfg.data.task} here`);
+  log(`initialised from ${weightsPath} (iteration ${metadata.iter ?? "?"}); optimiser and schedule start afresh`
+    + (notes.length ? `; warning: ${notes.join(", ")}` : ""));
 }

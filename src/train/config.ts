@@ -7,6 +7,7 @@ import { defaultModelConfig, validateModelConfig, type ModelConfig } from "../mo
 import { defaultLossConfig, type LossConfig } from "./losses.js";
 import { defaultScheduleConfig, type ScheduleConfig } from "./schedule.js";
 import { taskNumClasses } from "../data/tasks.js";
+import { timeBudgetS } from "./plan.js";
 
 export interface DataConfig {
   /** Data folder (ACDC, Sunnybrook, generic or synthetic layout); `--data` overrides it. "" = none. */
@@ -34,12 +35,21 @@ export interface DataConfig {
 
 export interface TrainLoopConfig {
   iterations: number;
+  /**
+   * Wall-clock length of the run ("60m", "2h", "90s", "1h30m"; "" = none). When set it replaces
+   * `iterations`: the schedule follows elapsed / budget and the run ends on time (see plan.ts).
+   */
+  timeBudget: string;
   batchSize: number;
   /** Gradient accumulation: batches per optimiser step (deeplab-pytorch's ITER_SIZE). */
   iterSize: number;
   logEvery: number;
+  /** Iteration runs: validate / checkpoint every this many iterations (and at the last one). */
   valEvery: number;
   checkpointEvery: number;
+  /** Time-budget runs: validations / checkpoints per run, at k/valCount (k/checkpointCount) of the budget. */
+  valCount: number;
+  checkpointCount: number;
   /** Periodic checkpoints kept (older ones are deleted; best/last are separate files). */
   keepLast: number;
   /** Validate on at most this many slices (0 = all), to keep validation cheap on a CPU. */
@@ -96,11 +106,14 @@ export const defaultExperimentConfig: ExperimentConfig = {
   },
   train: {
     iterations: 1000,
+    timeBudget: "",
     batchSize: 8,
     iterSize: 1,
     logEvery: 10,
     valEvery: 250,
     checkpointEvery: 250,
+    valCount: 5,
+    checkpointCount: 10,
     keepLast: 3,
     valMaxSlices: 0,
   },
@@ -258,13 +271,18 @@ export function validateConfig(c: ExperimentConfig): void {
     ["train.iterations", c.train.iterations], ["train.batchSize", c.train.batchSize], ["train.iterSize", c.train.iterSize],
     ["train.logEvery", c.train.logEvery], ["train.valEvery", c.train.valEvery], ["train.checkpointEvery", c.train.checkpointEvery],
     ["train.keepLast", c.train.keepLast], ["data.cropSize", c.data.cropSize],
+    ["train.valCount", c.train.valCount], ["train.checkpointCount", c.train.checkpointCount],
   ];
   for (const [k, v] of positiveInts) if (!Number.isInteger(v) || v < 1) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
   if (!(c.optim.lr > 0)) throw new Error(`config: "optim.lr" must be positive, got ${c.optim.lr}`);
   if (!(c.data.spacing > 0)) throw new Error(`config: "data.spacing" must be positive, got ${c.data.spacing}`);
   if (!(c.data.valFraction >= 0 && c.data.valFraction < 1)) throw new Error(`config: "data.valFraction" must be in [0, 1), got ${c.data.valFraction}`);
-  if (c.schedule.kind === "two_phase" && !(c.schedule.constantIters >= 0 && c.schedule.constantIters < c.train.iterations)) {
+  const timeRun = timeBudgetS(c) !== null; // parses train.timeBudget, throwing on a bad duration
+  if (c.schedule.kind === "two_phase" && !timeRun && !(c.schedule.constantIters >= 0 && c.schedule.constantIters < c.train.iterations)) {
     throw new Error(`config: "schedule.constantIters" (${c.schedule.constantIters}) must be below "train.iterations" (${c.train.iterations}) for two_phase`);
+  }
+  if (!(c.schedule.constantFraction >= 0 && c.schedule.constantFraction < 1)) {
+    throw new Error(`config: "schedule.constantFraction" must be in [0, 1), got ${c.schedule.constantFraction}`);
   }
   const expected = taskNumClasses({ name: c.data.task });
   if (c.model.numClasses !== expected) {

@@ -2,8 +2,6 @@
 // config from a run folder or a weights file, then predict 2D slices or whole volumes (preprocess
 // like validation, softmax, optional horizontal/vertical flip test-time augmentation, scores mapped
 // back to the original grid, argmax). The predict/evaluate commands build on it.
-import { existsSync, statSync } from "node:fs";
-import { join } from "node:path";
 import { DeepLabV3, type ModelConfig } from "../models/index.js";
 import { F, fromTypedArray, noGrad, setNumThreads, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 import { readSafetensorsHeader } from "../tensor/safetensors.js";
@@ -12,6 +10,7 @@ import { taskClassNames } from "../data/tasks.js";
 import { labelLike, type ImageVolume, type LabelVolume } from "../io/image.js";
 import type { ExperimentConfig } from "./config.js";
 import { loadWeightsInto, weightsModelConfig } from "./checkpoint.js";
+import { resolveWeightsPath } from "./model-path.js";
 
 export interface PredictorOptions {
   device?: DeviceLike;
@@ -27,16 +26,7 @@ export interface SlicePrediction {
   probs: Float32Array;
 }
 
-/** The weights file a path designates: a run folder's best (else last) weights, or the file itself. */
-export function resolveWeightsPath(path: string): string {
-  if (!existsSync(path)) throw new Error(`${path}: no such run folder or checkpoint`);
-  if (!statSync(path).isDirectory()) return path;
-  for (const name of ["best.safetensors", "last.safetensors"]) {
-    const p = join(path, name);
-    if (existsSync(p)) return p;
-  }
-  throw new Error(`${path}: the run folder has neither best.safetensors nor last.safetensors`);
-}
+export { resolveWeightsPath } from "./model-path.js";
 
 export class Predictor {
   readonly model: DeepLabV3;

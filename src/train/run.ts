@@ -4,9 +4,12 @@
 import { join } from "node:path";
 import { cudaIsAvailable } from "../tensor/index.js";
 import { applyOverrides, loadConfigFile, type ExperimentConfig } from "./config.js";
-import { checkSameArchitecture, readSidecar, resolveResumePath } from "./checkpoint.js";
+import { checkSameArchitecture, readSidecar, resolveResumePath, weightsModelConfig } from "./checkpoint.js";
+import { readSafetensorsHeader } from "../tensor/safetensors.js";
 import { buildTrainingData } from "./data.js";
 import { Trainer, type TrainResult } from "./trainer.js";
+import { resolveModelPath } from "./model-path.js";
+import { describeRunLength, type Clock } from "./plan.js";
 import type { ProgressMode } from "./progress.js";
 
 export interface RunOptions {
@@ -20,6 +23,10 @@ export interface RunOptions {
   log?: (line: string) => void;
   handleSignals?: boolean;
   stopAfter?: number;
+  /** train --init: weights to start from (run folder, .safetensors, or "shipped"). */
+  init?: string;
+  /** The clock a time-budget run follows (milliseconds; tests inject one). */
+  clock?: Clock;
 }
 
 export function resolveRunConfig(o: RunOptions): ExperimentConfig {
@@ -40,15 +47,17 @@ export async function runTraining(o: RunOptions): Promise<TrainResult> {
     const side = resolveResumePath(o.resume);
     checkSameArchitecture(side, readSidecar(side).config.model, cfg.model);
   }
+  const init = o.init ? resolveModelPath(o.init) : null;
+  if (init) checkInitArchitecture(init, cfg);
   const data = buildTrainingData(cfg, log);
   try {
     const trainer = new Trainer({
       config: cfg, runDir, train: data.train, validation: data.validation, classNames: data.classNames,
       classWeights: data.classWeights, resume: o.resume ?? null, progress: o.progress, log,
-      handleSignals: o.handleSignals, stopAfter: o.stopAfter,
+      handleSignals: o.handleSignals, stopAfter: o.stopAfter, init, clock: o.clock,
     });
     try {
-      log(`training ${cfg.name}: DeepLabV3-ResNet${cfg.model.backbone} (${(trainer.model.numParameters() / 1e6).toFixed(2)} M parameters), ${cfg.train.iterations} iterations -> ${runDir}`);
+      log(`training ${cfg.name}: DeepLabV3-ResNet${cfg.model.backbone} (${(trainer.model.numParameters() / 1e6).toFixed(2)} M parameters), ${describeRunLength(cfg)} -> ${runDir}`);
       return await trainer.run();
     } finally {
       trainer.dispose();
@@ -56,4 +65,9 @@ export async function runTraining(o: RunOptions): Promise<TrainResult> {
   } finally {
     await data.train.close();
   }
+}
+
+/** Fail on --init weights of another architecture before loading any data. */
+function checkInitArchitecture(weights: string, cfg: ExperimentConfig): void {
+  checkSameArchitecture(weights, weightsModelConfig(weights, readSafetensorsHeader(weights).metadata), cfg.model);
 }

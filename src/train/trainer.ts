@@ -1,8 +1,10 @@
-// trainer.ts owns the iteration-based training loop: schedule → (iterSize × forward/backward) →
-// optimiser step, with logging, periodic validation, checkpoints (see checkpoint.ts for the run-folder
-// layout), exact resume, clean stop on SIGINT/SIGTERM, and a hard stop on a non-finite loss.
-// Exact resume rests on: model + optimiser tensors, the engine's global RNG (dropout), the loader's
-// state (order and augmentation draws) and the schedule being a pure function of the iteration.
+// trainer.ts owns the training loop: schedule → (iterSize × forward/backward) → optimiser step, with
+// logging, periodic validation, checkpoints (see checkpoint.ts for the run-folder layout), resume,
+// clean stop on SIGINT/SIGTERM, and a hard stop on a non-finite loss. When to validate, checkpoint
+// and stop, and the schedule position, come from a RunPlan (plan.ts): by iteration or by time budget.
+// Exact resume (iteration runs) rests on: model + optimiser tensors, the engine's global RNG
+// (dropout), the loader's state (order and augmentation draws) and the schedule being a pure
+// function of the iteration.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DeepLabV3 } from "../models/index.js";
@@ -14,12 +16,13 @@ import type { Hyper, Optimizer } from "../optim/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { ExperimentConfig } from "./config.js";
 import {
-  checkSameArchitecture, checkpointName, loadOptimizerInto, loadWeightsInto, pruneCheckpoints, readSidecar,
+  checkSameArchitecture, checkpointName, loadInitialWeights, loadOptimizerInto, loadWeightsInto, pruneCheckpoints, readSidecar,
   resolveResumePath, saveCheckpoint, type BestScore,
 } from "./checkpoint.js";
+import { checkpointFinished, makeRunPlan, type Clock, type RunPlan } from "./plan.js";
 import { segmentationLoss } from "./losses.js";
 import { MetricsLog } from "./metrics-log.js";
-import { applySchedule, buildOptimizer, type ScheduledOptimizer } from "./optimizer.js";
+import { applyLrFactor, buildOptimizer, type ScheduledOptimizer } from "./optimizer.js";
 import { makeProgress, type ProgressMode, type ProgressReporter } from "./progress.js";
 import { foregroundMeanDice, validate, valLine, type ValidationSource } from "./validate.js";
 import { writeCurves } from "./curves.js";
@@ -47,6 +50,10 @@ export interface TrainerOptions {
   handleSignals?: boolean;
   /** Stop (writing a checkpoint, as on SIGINT) once this many iterations are done — tests use it. */
   stopAfter?: number;
+  /** Start from these weights (train --init: a cardioseg weights file; architecture checked, optimiser fresh). */
+  init?: string | null;
+  /** Milliseconds (default performance.now): the clock time-budget runs follow; tests inject one. */
+  clock?: Clock;
 }
 
 export type StopReason = "done" | "signal" | "stopAfter";
@@ -75,6 +82,8 @@ export class Trainer {
   private iter = 0;
   private best: BestScore | null = null;
   private elapsedBefore = 0;
+  private finishedBefore = false;
+  private readonly clock: Clock;
   private stopRequested: NodeJS.Signals | null = null;
 
   constructor(private readonly o: TrainerOptions) {
@@ -91,7 +100,13 @@ export class Trainer {
     this.opt = buildOptimizer(this.model, o.config.optim);
     this.weight = o.classWeights ? tensor([...o.classWeights], { dtype: "float32" }).to(this.device).keep() : null;
     this.metrics = new MetricsLog(join(o.runDir, "metrics.jsonl"));
-    if (o.resume) this.restore(o.resume);
+    this.clock = o.clock ?? (() => performance.now());
+    if (o.resume) {
+      this.restore(o.resume);
+      if (o.init) this.log(`--init ${o.init} ignored: resuming, the weights come from the checkpoint`);
+    } else if (o.init) {
+      loadInitialWeights(this.model, o.init, this.config, this.log);
+    }
   }
 
   get optimizer(): Optimizer<Hyper> {
@@ -110,39 +125,45 @@ export class Trainer {
     this.iter = s.iter;
     this.best = s.best;
     this.elapsedBefore = s.elapsedS;
+    this.finishedBefore = checkpointFinished(s, this.config);
     this.metrics.loadUpTo(s.iter);
-    this.log(`resumed from ${sidecarPath} at iteration ${s.iter}`);
+    this.log(`resumed from ${sidecarPath} at iteration ${s.iter} (${s.elapsedS.toFixed(0)} s of training so far)`);
   }
 
   async run(): Promise<TrainResult> {
     const cfg = this.config;
-    const total = cfg.train.iterations;
     mkdirSync(join(this.runDir, "checkpoints"), { recursive: true });
     writeFileAtomic(join(this.runDir, "config.json"), `${JSON.stringify(cfg, null, 2)}\n`);
-    const progress = makeProgress(this.o.progress ?? "auto", total, this.iter, cfg.train.logEvery, this.log);
+    const plan = makeRunPlan(cfg, {
+      iter: this.iter, elapsedBeforeS: this.elapsedBefore, finishedBefore: this.finishedBefore, clock: this.clock, init: this.o.init ?? null,
+    });
+    this.metrics.pushRunHeader(this.iter, plan.header);
+    const length = plan.budgetS !== null ? { budgetS: plan.budgetS } : { totalIters: plan.totalIters as number };
+    const progress = makeProgress(this.o.progress ?? "auto", length, this.iter, cfg.train.logEvery, this.log);
     const detach = this.o.handleSignals === false ? () => undefined : this.installSignalHandlers();
-    const started = performance.now();
+    const started = this.clock();
     const startIter = this.iter;
     let windowLoss = 0, windowCount = 0;
     let stoppedBy: StopReason = "done";
     try {
-      while (this.iter < total) {
-        const lr = applySchedule(this.opt, this.iter, total, cfg.schedule);
+      while (plan.next(this.iter)) {
+        const lr = applyLrFactor(this.opt, plan.lrFactor(this.iter));
         const loss = await this.trainStep();
         this.iter++;
         windowLoss += loss; windowCount++;
-        const elapsed = (performance.now() - started) / 1000;
-        progress.update({ iter: this.iter, loss, lr, itPerS: (this.iter - startIter) / Math.max(elapsed, 1e-9) });
-        if (this.iter % cfg.train.logEvery === 0 || this.iter === total) {
-          this.metrics.push({ iter: this.iter, loss: windowLoss / windowCount, lr, time_s: round3(this.elapsedBefore + elapsed) });
+        const step = plan.after(this.iter);
+        const elapsedS = plan.elapsedS();
+        const itPerS = (this.iter - startIter) / Math.max((this.clock() - started) / 1000, 1e-9);
+        progress.update({ iter: this.iter, loss, lr, itPerS, elapsedS });
+        if (this.iter % cfg.train.logEvery === 0 || step.final) {
+          const position = plan.kind === "time" ? { progress: round3(plan.progress(this.iter)) } : {};
+          this.metrics.push({ iter: this.iter, loss: windowLoss / windowCount, lr, time_s: round3(elapsedS), ...position });
           windowLoss = 0; windowCount = 0;
           this.metrics.flush();
         }
-        if (this.o.validation && (this.iter % cfg.train.valEvery === 0 || this.iter === total)) await this.runValidation(progress);
+        if (this.o.validation && step.validate) await this.timed(plan, "validation", () => this.runValidation(progress));
         const stop = this.stopRequested ? "signal" : this.o.stopAfter === this.iter ? "stopAfter" : null;
-        if (this.iter % cfg.train.checkpointEvery === 0 || this.iter === total || stop) {
-          this.checkpoint(this.elapsedBefore + (performance.now() - started) / 1000);
-        }
+        if (step.checkpoint || stop) await this.timed(plan, "checkpoint", () => this.checkpoint(plan.elapsedS(), step.final));
         if (stop) {
           stoppedBy = stop;
           progress.message(stop === "signal" ? `${this.stopRequested}: checkpoint written at iteration ${this.iter}; stopping` : `stopped after iteration ${this.iter}`);
@@ -155,10 +176,17 @@ export class Trainer {
       progress.stop();
       detach();
     }
-    const elapsedS = this.elapsedBefore + (performance.now() - started) / 1000;
+    const elapsedS = plan.elapsedS();
     this.metrics.flush();
     writeCurves(this.runDir, this.metrics.lines, this.log);
     return { iter: this.iter, stoppedBy, best: this.best, runDir: this.runDir, elapsedS };
+  }
+
+  /** Run `work`, telling the plan how long it took (a time-budget run reserves that much at its end). */
+  private async timed(plan: RunPlan, kind: "validation" | "checkpoint", work: () => unknown): Promise<void> {
+    const t0 = this.clock();
+    await work();
+    plan.noteOverhead(kind, (this.clock() - t0) / 1000);
   }
 
   /** One optimiser step over iterSize batches; returns the mean loss. Throws before stepping on NaN/Inf. */
@@ -214,9 +242,10 @@ export class Trainer {
     }
   }
 
-  private checkpoint(elapsedS: number): void {
+  private checkpoint(elapsedS: number, finished: boolean): void {
     const sidecar = {
-      iter: this.iter, rng: Buffer.from(this.dropoutRng.getState()).toString("base64"), loader: this.o.train.state(), best: this.best, elapsedS: round3(elapsedS), config: this.config,
+      iter: this.iter, rng: Buffer.from(this.dropoutRng.getState()).toString("base64"), loader: this.o.train.state(), best: this.best,
+      elapsedS: round3(elapsedS), finished, config: this.config,
     };
     const dir = join(this.runDir, "checkpoints");
     saveCheckpoint(join(dir, checkpointName(this.iter)), { model: this.model, optimizer: this.opt.optimizer, sidecar });

@@ -2,7 +2,7 @@
 // overridden as key=value (dotted keys, e.g. optim.lr=1e-3 model.backbone=50).
 import type { Command } from "commander";
 
-interface TrainFlags { config: string; data?: string; out?: string; resume?: string; device?: string; progress?: string }
+interface TrainFlags { config: string; data?: string; out?: string; resume?: string; init?: string; device?: string; progress?: string }
 
 export function registerTrain(program: Command): void {
   program
@@ -12,15 +12,16 @@ export function registerTrain(program: Command): void {
     .option("--data <dir>", "data folder (ACDC, Sunnybrook or generic layout); overrides data.root")
     .option("--out <rundir>", "run folder (default runs/<config name>)")
     .option("--resume <ckpt>", "resume from a run folder, checkpoint .json or .safetensors")
+    .option("--init <weights>", "fine-tune: start from these weights (run folder, .safetensors, or \"shipped\" for the shipped model); same architecture, fresh optimiser")
     .option("--device <device>", "cpu or cuda")
     .option("--progress <mode>", "auto, bar, log or silent", "auto")
-    .argument("[overrides...]", "config overrides key=value, e.g. train.iterations=500 optim.lr=1e-3")
+    .argument("[overrides...]", "config overrides key=value, e.g. train.iterations=500 optim.lr=1e-3 train.timeBudget=30m")
     .action(async (overrides: string[], flags: TrainFlags) => {
       const { runTraining } = await import("../../train/run.js");
       if (flags.device && flags.device !== "cpu" && flags.device !== "cuda") throw new Error(`--device must be cpu or cuda, got ${flags.device}`);
       if (flags.progress && !["auto", "bar", "log", "silent"].includes(flags.progress)) throw new Error(`--progress must be auto, bar, log or silent`);
       const result = await runTraining({
-        config: flags.config, data: flags.data, out: flags.out, resume: flags.resume,
+        config: flags.config, data: flags.data, out: flags.out, resume: flags.resume, init: flags.init,
         device: flags.device as "cpu" | "cuda" | undefined, overrides, progress: flags.progress as "auto" | undefined,
       });
       const best = result.best ? `best mean Dice (fg) ${result.best.meanDice.toFixed(4)} at iteration ${result.best.iter}` : "no validation score";
