@@ -11,13 +11,14 @@ import { registerEvaluate } from "./commands/evaluate.js";
 import { registerPredict } from "./commands/predict.js";
 import { registerReport } from "./commands/report.js";
 import { registerDemo } from "./commands/demo.js";
+import { registerPack } from "./commands/pack.js";
 
 export function buildProgram(): Command {
   const program = new Command("cardioseg")
-    .description("DeepLab v3 segmentation of cardiac MRI: convert, synth, train, evaluate, predict, score, report")
+    .description("DeepLab v3 segmentation of cardiac MRI: convert, synth, train, evaluate, predict, score, report, pack")
     .version("0.1.0")
     .showHelpAfterError();
-  for (const register of [registerConvert, registerSynth, registerTrain, registerScore, registerEvaluate, registerPredict, registerReport, registerDemo]) {
+  for (const register of [registerConvert, registerSynth, registerTrain, registerScore, registerEvaluate, registerPredict, registerReport, registerDemo, registerPack]) {
     register(program);
   }
   return program;

@@ -2,7 +2,8 @@
 // Sunnybrook, generic or synthetic layout), score it with src/eval as it goes, and write the result
 // where `cardioseg report` reads it.
 //
-// Output (OUT = --out, default the model's run folder), the run-folder layout of src/report:
+// Output (OUT = --out, default the model's run folder, or runs/<model name> for the shipped model),
+// the run-folder layout of src/report:
 //   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
 //                                   {"model", "data", "patients", "selection", "tta"}
 //   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
@@ -22,6 +23,7 @@ import { ScoreAccumulator, caseMeanDice, type CaseScores, type ScoreReport } fro
 import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
 import { Predictor } from "../train/predictor.js";
+import { modelName, resolveModelPath } from "../train/model-path.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { stemOf } from "./inputs.js";
@@ -30,7 +32,8 @@ import { predictVolume, seconds, StepProgress, type Log } from "./volume.js";
 import { keepLargestComponents } from "./postprocess.js";
 
 export interface EvaluateOptions {
-  model: string;
+  /** Run folder or weights file; absent = the shipped model (src/train/model-path.ts). */
+  model?: string;
   data: string;
   /** Patient selector ("081-100", "patient003,patient007", …). */
   patients?: string;
@@ -72,13 +75,14 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
+  const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
+  const predictor = o.predictor ?? Predictor.load(model, { flipTTA: o.tta });
   try {
     const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients);
     const wanted = new Set(selection.patients);
     const cases = dataset.cases.filter((c) => wanted.has(c.patient));
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
-    const outDir = o.out ?? runDirOf(o.model, statSync(o.model).isDirectory());
+    const outDir = o.out ?? (o.model ? runDirOf(o.model, statSync(o.model).isDirectory()) : join("runs", modelName(model)));
     const { report, kept } = scoreAll(predictor, dataset, cases, o, outDir, log);
     const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true };
     const full: EvaluationReport = { ...report, evaluation };

@@ -23,6 +23,7 @@ import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
 import { writeDicomSeg } from "../io/dicom/index.js";
 import { Predictor } from "../train/predictor.js";
+import { resolveModelPath } from "../train/model-path.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
@@ -32,8 +33,8 @@ export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
 
 export interface PredictOptions {
-  /** Run folder or weights file. */
-  model: string;
+  /** Run folder or weights file; absent = the shipped model (src/train/model-path.ts). */
+  model?: string;
   inputs: readonly string[];
   out: string;
   formats?: readonly PredictFormat[];
@@ -77,8 +78,9 @@ export function runPredict(o: PredictOptions): PredictSummary {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
-  const summary: PredictSummary = { model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
+  const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
+  const predictor = o.predictor ?? Predictor.load(model, { flipTTA: o.tta });
+  const summary: PredictSummary = { model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
       try {

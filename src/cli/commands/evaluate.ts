@@ -4,7 +4,7 @@ import type { Command } from "commander";
 import { formatScoreReport } from "../../eval/format.js";
 
 interface EvaluateFlags {
-  model: string;
+  model?: string;
   data: string;
   json?: string;
   patients?: string;
@@ -19,10 +19,10 @@ export function registerEvaluate(program: Command): void {
   program
     .command("evaluate")
     .description("predict every case of a data set with a trained model, then score it (metric table, per-case Dice/HD95/ASSD, clinical indices)")
-    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .option("--model <path>", "run folder (best, else last weights) or a .safetensors file (default: the shipped model, models/README.md)")
     .requiredOption("--data <dir>", "data set root (ACDC, Sunnybrook, generic or synthetic layout)")
     .option("--patients <sel>", "patients to evaluate, e.g. 081-100 or patient003,patient007 (default: the run's validation patients when --data is the folder it was trained on, else all)")
-    .option("--out <dir>", "folder for eval/scores.json and eval/cases/ (default: the model's run folder)")
+    .option("--out <dir>", "folder for eval/scores.json and eval/cases/ (default: the model's run folder; runs/<name> for the shipped model)")
     .option("--json <file>", "also write the score JSON here")
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
     .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")

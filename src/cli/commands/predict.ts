@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 
 interface PredictFlags {
-  model: string;
+  model?: string;
   out: string;
   format: string;
   tta?: boolean;
@@ -17,7 +17,7 @@ export function registerPredict(program: Command): void {
     .command("predict")
     .description("segment images with a trained model: NIfTI files, DICOM series folders or .dcm files, PNG slices")
     .argument("<inputs...>", "images to segment")
-    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .option("--model <path>", "run folder (best, else last weights) or a .safetensors file (default: the shipped model, models/README.md)")
     .requiredOption("--out <dir>", "output folder: OUT/<name>/<name>_pred.nii.gz, <name>_pred.png, overlay.png, contours/, seg.dcm")
     .option("--format <list>", "comma-separated: nifti, png (masks + overlay), contours, seg (DICOM inputs)", "nifti,png")
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
