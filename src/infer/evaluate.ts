@@ -14,7 +14,7 @@
 // `cardioseg score` names them; other layouts use the data set's case id.
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { loadCase, loadDataset, type Dataset, type DatasetCase } from "../io/datasets/index.js";
+import { loadCase, loadDataset, patientGroups, type Dataset, type DatasetCase } from "../io/datasets/index.js";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportLabelNifti } from "../io/exports.js";
 import { sliceOf } from "../io/slices.js";
@@ -78,7 +78,7 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
   const predictor = o.predictor ?? Predictor.load(model, { flipTTA: o.tta });
   try {
-    const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients);
+    const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients, patientGroups(dataset));
     const wanted = new Set(selection.patients);
     const cases = dataset.cases.filter((c) => wanted.has(c.patient));
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);

@@ -28,6 +28,14 @@ export interface DataConfig {
   trainPatients: string;
   valPatients: string;
   valFraction: number;
+  /**
+   * Patient-level k-fold cross-validation: with folds >= 2, fold `fold` (0-based) of the data set's
+   * patients, stratified by group (ACDC Info.cfg Group) and shuffled by foldSeed, is validation and
+   * the rest training; trainPatients/valPatients/valFraction are then not used. 0 = off.
+   */
+  folds: number;
+  fold: number;
+  foldSeed: number;
   augment: boolean;
   /** Slices prepared ahead by the loader. */
   prefetch: number;
@@ -101,6 +109,9 @@ export const defaultExperimentConfig: ExperimentConfig = {
     trainPatients: "",
     valPatients: "",
     valFraction: 0.2,
+    folds: 0,
+    fold: 0,
+    foldSeed: 1,
     augment: true,
     prefetch: 4,
   },
@@ -276,6 +287,10 @@ export function validateConfig(c: ExperimentConfig): void {
   for (const [k, v] of positiveInts) if (!Number.isInteger(v) || v < 1) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
   if (!(c.optim.lr > 0)) throw new Error(`config: "optim.lr" must be positive, got ${c.optim.lr}`);
   if (!(c.data.spacing > 0)) throw new Error(`config: "data.spacing" must be positive, got ${c.data.spacing}`);
+  const { folds, fold, foldSeed } = c.data;
+  if (!Number.isInteger(folds) || folds < 0 || folds === 1) throw new Error(`config: "data.folds" must be 0 (no cross-validation) or an integer >= 2, got ${folds}`);
+  if (folds > 0 && !(Number.isInteger(fold) && fold >= 0 && fold < folds)) throw new Error(`config: "data.fold" must be an integer in [0, ${folds - 1}] for ${folds} folds, got ${fold}`);
+  if (!Number.isInteger(foldSeed) || foldSeed < 0) throw new Error(`config: "data.foldSeed" must be a non-negative integer, got ${foldSeed}`);
   if (!(c.data.valFraction >= 0 && c.data.valFraction < 1)) throw new Error(`config: "data.valFraction" must be in [0, 1), got ${c.data.valFraction}`);
   const timeRun = timeBudgetS(c) !== null; // parses train.timeBudget, throwing on a bad duration
   if (c.schedule.kind === "two_phase" && !timeRun && !(c.schedule.constantIters >= 0 && c.schedule.constantIters < c.train.iterations)) {

@@ -2,7 +2,7 @@
 // folder (ACDC / Sunnybrook / generic, via src/io) or generated phantoms (src/synth), a split by
 // patient, the augmented TrainLoader, the validation stream (centre crops at the training size) and
 // the class weights. Everything that can be wrong with the data is reported here, before training.
-import { loadDataset, loadCase } from "../io/datasets/index.js";
+import { loadDataset, loadCase, patientGroups } from "../io/datasets/index.js";
 import { generateCase } from "../synth/phantom.js";
 import { slicesFromCases, patientsOf, type LabelledCase } from "../data/slices.js";
 import { splitPatients, splitSlices, type SplitSpec } from "../data/split.js";
@@ -54,13 +54,19 @@ function* folderCases(root: string, patients: ReadonlySet<string> | null, log: (
   }
 }
 
-function listPatients(cfg: ExperimentConfig): string[] {
-  if (cfg.data.source === "synthetic") return Array.from({ length: cfg.data.syntheticPatients }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`);
-  return [...new Set(loadDataset(cfg.data.root).cases.map((c) => c.patient))];
+/** The patients of the configured data and their groups (for stratified folds; none for in-memory phantoms). */
+function listPatients(cfg: ExperimentConfig): { patients: string[]; groups: Map<string, string> } {
+  if (cfg.data.source === "synthetic") {
+    return { patients: Array.from({ length: cfg.data.syntheticPatients }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`), groups: new Map() };
+  }
+  const ds = loadDataset(cfg.data.root);
+  return { patients: [...new Set(ds.cases.map((c) => c.patient))], groups: patientGroups(ds) };
 }
 
-export function splitSpec(cfg: ExperimentConfig): SplitSpec {
+/** How the config splits patients; `groups` stratifies cross-validation folds. */
+export function splitSpec(cfg: ExperimentConfig, groups?: ReadonlyMap<string, string>): SplitSpec {
   const d = cfg.data;
+  if (d.folds > 0) return { folds: d.folds, fold: d.fold, seed: d.foldSeed, groups };
   if (d.trainPatients || d.valPatients) return { train: d.trainPatients || "rest", val: d.valPatients || "rest" };
   return { valFraction: d.valFraction > 0 ? d.valFraction : 0.2, seed: cfg.seed };
 }
@@ -75,7 +81,13 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   const d = cfg.data;
   if (d.source === "folder" && !d.root) throw new Error("no data folder: pass --data DIR or set data.root (or data.source=synthetic)");
   const where = d.source === "synthetic" ? "synthetic data" : d.root;
-  const split = splitPatients(listPatients(cfg), splitSpec(cfg));
+  const { patients, groups } = listPatients(cfg);
+  const split = splitPatients(patients, splitSpec(cfg, groups));
+  if (d.folds > 0) {
+    const stratified = groups.size > 0 ? `stratified by group (${[...new Set(groups.values())].sort().join(", ")})` : "no groups to stratify by";
+    log(`data: cross-validation fold ${d.fold} of ${d.folds} over ${patients.length} patients, ${stratified}, fold seed ${d.foldSeed}`
+      + (d.trainPatients || d.valPatients ? "; data.trainPatients/valPatients not used" : ""));
+  }
   const wanted = new Set([...split.train, ...split.val]);
   const cases = d.source === "synthetic" ? syntheticCases(cfg) : folderCases(d.root, wanted, log);
   const slices: Slice2D[] = slicesFromCases(cases, where);
