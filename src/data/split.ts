@@ -63,7 +63,7 @@ function describe(patients: readonly string[]): string {
 
 export function splitPatients(patients: readonly string[], spec: SplitSpec): PatientSplit {
   const all = [...new Set(patients)].sort();
-  if (all.length < 2) throw new Error(`split: need at least 2 patients, have ${all.length}`);
+  if (all.length < 2) throw new Error(`split: need at least 2 patients (training and validation are split by patient), have ${all.length}${all.length ? `: ${all[0]}` : ""}`);
   let train: string[], val: string[];
   if ("folds" in spec) {
     const fold = kFoldAssignment(all, spec);

@@ -5,7 +5,9 @@
 // Output (OUT = --out, default the model's run folder, or runs/<model name> for the shipped model),
 // the run-folder layout of src/report:
 //   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
-//                                   {"model", "data", "patients", "selection", "tta"}
+//                                   {"model", "data", "patients", "selection", "tta", "lcc", "structures"}
+//                                   (structures scored: --structures, else the data set's annotated
+//                                   ones — Sunnybrook: MYO and LV — else every class)
 //   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
 //   OUT/eval/cases/<id>_gt.png      ground truth over the same slices
 //   OUT/eval/labels/<id>.nii.gz     predicted label maps (with --save-labels), in the image's
@@ -47,6 +49,11 @@ export interface EvaluateOptions {
   /** Best and worst cases drawn as overlays (each). Default 3, what the report shows. */
   overlays?: number;
   saveLabels?: boolean;
+  /**
+   * Structures to score (class names); the others count as background. Default: the data set's
+   * annotated structures when it declares them (Sunnybrook: MYO and LV), else every class.
+   */
+  structures?: readonly string[];
   log?: Log;
   predictor?: Predictor;
 }
@@ -58,6 +65,8 @@ export interface EvaluationInfo {
   selection: PatientSelection["how"];
   tta: boolean;
   lcc: boolean;
+  /** The structures scored. */
+  structures: string[];
 }
 
 export type EvaluationReport = ScoreReport & { evaluation: EvaluationInfo };
@@ -83,8 +92,12 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
     const cases = dataset.cases.filter((c) => wanted.has(c.patient));
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
     const outDir = o.out ?? (o.model ? runDirOf(o.model, statSync(o.model).isDirectory()) : join("runs", modelName(model)));
-    const { report, kept } = scoreAll(predictor, dataset, cases, o, outDir, log);
-    const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true };
+    const structures = scoredStructures(o.structures, dataset, predictor.classNames, log);
+    const { report, kept } = scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
+    const evaluation: EvaluationInfo = {
+      model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
+      structures: report.classes.slice(1),
+    };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));
     const scoresPath = join(outDir, RUN_FILES.scores);
@@ -97,6 +110,19 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
   }
 }
 
+/** --structures as given (checked by the scorer), else the data set's annotated ones when the model has them all. */
+function scoredStructures(given: readonly string[] | undefined, dataset: Dataset, classNames: readonly string[], log: Log): readonly string[] | undefined {
+  if (given && given.length > 0) return given;
+  const declared = dataset.structures;
+  if (!declared) return undefined;
+  if (declared.every((s) => classNames.includes(s))) {
+    log(`scoring ${declared.join(" and ")} only: the structures ${dataset.root} annotates (--structures to choose)`);
+    return declared;
+  }
+  log(`warning: ${dataset.root} annotates ${declared.join(", ")}, which this model's classes (${classNames.join(", ")}) do not all have; scoring every class`);
+  return undefined;
+}
+
 function describeSelection(s: PatientSelection): string {
   if (s.how === "validation") return "the run's validation patients";
   if (s.how === "given") return "--patients";
@@ -105,7 +131,7 @@ function describeSelection(s: PatientSelection): string {
 
 function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
   log: Log): { report: ScoreReport; kept: Kept[] } {
-  const acc = new ScoreAccumulator(predictor.classNames);
+  const acc = new ScoreAccumulator(predictor.classNames, { structures: o.structures });
   const skipped: { id: string; reason: string }[] = [];
   const kept: Kept[] = [];
   const keepEach = Math.max(0, o.overlays ?? 3);

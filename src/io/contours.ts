@@ -8,6 +8,7 @@
 // and background pixel centres, so rasterising it again gives back the same mask.
 import { writeFileAtomic } from "../util/fs.js";
 import { IoError, readInputText } from "./errors.js";
+import { UNANNOTATED } from "./image.js";
 
 export interface Point {
   /** column, pixels */
@@ -85,11 +86,15 @@ export function rasterizePolygon(points: readonly Point[], cols: number, rows: n
 
 /**
  * Sunnybrook labels of one slice in ACDC numbering: 3 inside the i-contour (LV cavity), 2 between
- * o- and i-contour (myocardium — only where an o-contour exists), 0 elsewhere.
+ * o- and i-contour (myocardium), 0 outside the o-contour. Where a contour is missing, what it would
+ * have told is unknown and labelled UNANNOTATED (255): with an i-contour only, everything outside
+ * the LV cavity (background or myocardium); with an o-contour only, everything inside it (myocardium
+ * or cavity).
  */
 export function labelsFromContours(cols: number, rows: number, inner?: readonly Point[], outer?: readonly Point[]): Uint8Array {
   const mask = new Uint8Array(cols * rows);
-  if (outer) rasterizePolygon(outer, cols, rows, mask, 2);
+  if (outer) rasterizePolygon(outer, cols, rows, mask, inner ? 2 : UNANNOTATED);
+  else if (inner) mask.fill(UNANNOTATED);
   if (inner) rasterizePolygon(inner, cols, rows, mask, 3);
   return mask;
 }

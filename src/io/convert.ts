@@ -1,7 +1,9 @@
 // convert.ts — the work behind `cardioseg convert`: a Sunnybrook root, an ACDC root, a folder of
 // image/label pairs or a DICOM series folder, written out as NIfTI image/label pairs
 // (`<stem>.nii.gz` float32 + `<stem>_gt.nii.gz` uint8, ACDC numbering), optionally with PNG
-// overlays. A case that fails is reported and skipped; the rest are still written.
+// overlays. A case that fails is reported and skipped; the rest are still written. Sunnybrook and
+// ACDC go to one folder per patient plus a dataset.json manifest (label legend, annotated
+// structures): the generic layout of src/io/datasets/generic.ts, which train, evaluate and convert read.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
@@ -11,6 +13,8 @@ import { scanDicomFolder, loadVolume, type DicomSeries } from "./dicom/index.js"
 import { IoError } from "./errors.js";
 import { exportOverlay } from "./exports.js";
 import { writeNiftiImage, writeNiftiLabels } from "./nifti/write.js";
+import { UNANNOTATED } from "./image.js";
+import { MANIFEST, MANIFEST_FORMAT } from "./datasets/generic.js";
 
 export interface ConvertOptions {
   /** Also write `<stem>_overlay.png` for each case. */
@@ -35,11 +39,29 @@ export function convertInput(input: string, outDir: string, options: ConvertOpti
   return summary;
 }
 
-/** Output path without extension: Sunnybrook `<patient>/<patient>_<N>`, ACDC `<patient>/<patient>_frameNN`. */
+/**
+ * Output path without extension: Sunnybrook `<patient>/<patient>_<N>`, ACDC `<patient>/<patient>_frameNN`,
+ * a generic folder's cases as they were (inside their patient folder in the nested layout).
+ */
 export function caseStem(ds: Dataset, c: DatasetCase): string {
   if (ds.kind === "sunnybrook") return join(c.patient, `${c.patient}_${c.phase}`);
   if (ds.kind === "acdc") return join(c.patient, `${c.patient}_frame${String(c.info.frame).padStart(2, "0")}`);
-  return c.id;
+  return c.patient !== c.id ? join(c.patient, c.id) : c.id;
+}
+
+/** ACDC numbering, plus the value of voxels a partial annotation leaves unknown. */
+const LABEL_LEGEND = {
+  0: "background", 1: "RV", 2: "MYO", 3: "LV",
+  [UNANNOTATED]: "not annotated: background or a structure not drawn on this case (not scored, ignored by training)",
+};
+
+/** dataset.json beside a converted ACDC or Sunnybrook data set (read back by the generic layout). */
+function writeManifest(ds: Dataset, outDir: string): string | null {
+  if (ds.kind !== "acdc" && ds.kind !== "sunnybrook") return null;
+  const path = join(outDir, MANIFEST);
+  const structures = ds.structures ?? ["RV", "MYO", "LV"];
+  writeFileAtomic(path, `${JSON.stringify({ format: MANIFEST_FORMAT, source: ds.kind, structures, labels: LABEL_LEGEND }, null, 1)}\n`);
+  return path;
 }
 
 function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): ConvertSummary {
@@ -61,6 +83,10 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
       problems.push(problemOf(c.imagePath, err));
       options.log?.(`skipped ${c.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+  if (written.length > 0) {
+    const manifest = writeManifest(ds, outDir);
+    if (manifest) written.push(manifest);
   }
   return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems };
 }

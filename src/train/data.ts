@@ -10,7 +10,7 @@ import { prepareTrainSlices } from "../data/store.js";
 import { TrainLoader } from "../data/loader.js";
 import { validationBatches } from "../data/validation.js";
 import { classFrequencies, classWeights } from "../data/frequencies.js";
-import { taskClassNames } from "../data/tasks.js";
+import { taskClassNames, UNANNOTATED } from "../data/tasks.js";
 import type { Slice2D, TaskSpec } from "../data/types.js";
 import type { ExperimentConfig } from "./config.js";
 import type { ValidationSource } from "./validate.js";
@@ -94,6 +94,10 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   const sides = splitSlices(slices, split);
   if (sides.train.length === 0) throw new Error(`${where}: no training slices for patients ${split.train.join(", ")}`);
   const task = taskOf(cfg);
+  const partial = slices.find((s) => s.label.includes(UNANNOTATED));
+  if (partial && cfg.loss.ignoreIndex !== UNANNOTATED) {
+    throw new Error(`${partial.provenance.labelFile}: labels ${UNANNOTATED} mark voxels not annotated; training needs loss.ignoreIndex=${UNANNOTATED} to ignore them (it is ${cfg.loss.ignoreIndex})`);
+  }
   const trainSlices = prepareTrainSlices(sides.train, task);
   const size = { width: d.cropSize, height: d.cropSize };
   const train = new TrainLoader(trainSlices, {

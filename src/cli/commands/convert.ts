@@ -13,8 +13,11 @@ export function registerConvert(program: Command): void {
     .addHelpText("after", `
 Output:
   Sunnybrook  DIR/<patient>/<patient>_<N>.nii.gz and <patient>_<N>_gt.nii.gz for every contoured
-              DICOM (labels: 0 background, 2 myocardium where an o-contour exists, 3 LV cavity)
-  ACDC        DIR/<patient>/<patient>_frameNN.nii.gz and _gt.nii.gz (float32 image, uint8 labels)
+              DICOM (labels: 0 background, 2 myocardium, 3 LV cavity; 255 = not annotated: outside
+              the cavity on images without an o-contour), DIR/dataset.json (structures MYO, LV)
+  ACDC        DIR/<patient>/<patient>_frameNN.nii.gz and _gt.nii.gz (float32 image, uint8 labels),
+              DIR/dataset.json
+              Both are read back by every command (train, evaluate, convert) as patient folders.
   folder      DIR/<name>.nii.gz and <name>_gt.nii.gz for X.nii.gz + X_gt.nii.gz or images/ + labels/
   DICOM       DIR/series<number>[_<description>][_phaseNN].nii.gz, one volume per series and cine phase
   always      DIR/convert-report.json listing written files and skipped inputs with the reason

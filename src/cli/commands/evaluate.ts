@@ -13,6 +13,7 @@ interface EvaluateFlags {
   lcc?: boolean;
   overlays: string;
   saveLabels?: boolean;
+  structures?: string;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -28,6 +29,7 @@ export function registerEvaluate(program: Command): void {
     .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")
     .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
     .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
+    .option("--structures <list>", "score only these structures, e.g. LV,MYO; the others count as background (default: what the data set annotates: MYO,LV for Sunnybrook; else all)")
     .action(async (flags: EvaluateFlags) => {
       const { runEvaluate } = await import("../../infer/evaluate.js");
       const overlays = Number(flags.overlays);
@@ -35,6 +37,7 @@ export function registerEvaluate(program: Command): void {
       const r = runEvaluate({
         model: flags.model, data: flags.data, patients: flags.patients, out: flags.out, json: flags.json,
         tta: flags.tta, lcc: flags.lcc, overlays, saveLabels: flags.saveLabels,
+        structures: flags.structures?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
       });
       console.log(formatScoreReport(r.report));
       console.log(`scores written to ${r.scoresPath}${flags.json ? ` and ${flags.json}` : ""}; ${r.overlays.length} overlay pictures in ${r.outDir}/eval/cases`);

@@ -1,7 +1,8 @@
 // sunnybrook.ts — the Sunnybrook Cardiac Data layout: dicoms/<patient>/<N>.dcm, expert contours in
 // contourfiles/<original id>/{i,o}-contours/IM-0001-NNNN-{i,o}contour-manual.txt (NNNN = N), and
 // link.csv mapping patient ids to original ids. One case per contoured image; labels are drawn
-// from the contours in ACDC numbering (3 LV cavity, 2 myocardium where an o-contour exists).
+// from the contours in ACDC numbering (3 LV cavity, 2 myocardium, 0 background; 255 = not annotated
+// outside the cavity where the image has no o-contour: see labelsFromContours). No RV is drawn.
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { IoError } from "../errors.js";
@@ -11,6 +12,8 @@ import { labelLike } from "../image.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
 
 const CONTOUR_FILE = /^IM-(\d+)-(\d+)-([io])contour-manual\.txt$/;
+/** Sunnybrook draws the LV endocardium and epicardium only: no RV. */
+export const SUNNYBROOK_STRUCTURES: readonly string[] = ["MYO", "LV"];
 
 export interface SunnybrookLink {
   patient: string;
@@ -46,7 +49,7 @@ export function loadSunnybrook(root: string): Dataset {
     problems.push(problemOf(linkFile, err));
   }
   for (const link of links) cases.push(...patientCases(root, link, problems));
-  return { kind: "sunnybrook", root, cases, problems };
+  return { kind: "sunnybrook", root, cases, problems, structures: SUNNYBROOK_STRUCTURES };
 }
 
 /** Contour files of one original id, grouped by image number N. */
