@@ -2,7 +2,9 @@
 //   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json;
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
-//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed.
+//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
+//   4. test tools from Debian: dicom3tools (dciodvfy, the DICOM validator the SEG tests run), with
+//      apt-get as root; elsewhere a note, and those tests skip saying why.
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -45,6 +47,30 @@ function ensureLibtorch() {
   );
 }
 
+/** Debian packages the tests use, each found by one of its programs. */
+const TEST_TOOLS = [{ pkg: "dicom3tools", program: "dciodvfy" }];
+
+function onPath(program) {
+  return spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensureTestTools() {
+  const missing = TEST_TOOLS.filter((t) => !onPath(t.program));
+  if (missing.length === 0) return;
+  const pkgs = missing.map((t) => t.pkg);
+  if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
+    console.log(`setup: ${pkgs.join(", ")} not installed (needs root and apt-get); the tests that use them will skip`);
+    return;
+  }
+  console.log(`setup: installing Debian's ${pkgs.join(", ")} with apt-get…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", ...pkgs], { stdio: "inherit", env }).status === 0;
+  if (install()) return;
+  // The package lists may be stale or empty on a fresh machine: refresh them once, then retry.
+  run("apt-get", ["update", "-qq"], { env });
+  if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; the tests that use them will skip`);
+}
+
 function ensureAddon() {
   run(process.execPath, ["scripts/build-addon.mjs", "--if-stale"]);
 }
@@ -53,6 +79,7 @@ try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
   ensureAddon();
+  ensureTestTools();
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
