@@ -1,7 +1,9 @@
 // src/eval/clinical.ts — the clinical indices cardiologists read from a short-axis stack
 // (ventricular volumes, ejection fractions, myocardial mass) and their agreement with truth.
 // Needs the structures named LV (cavity), RV (cavity) and MYO (LV myocardium) in the class list
-// and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF.
+// and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF. The score and
+// predict's study summary (src/infer/study.ts) both compute volumes and indices here.
+import type { LabelVolume } from "../io/image.js";
 import { agreement, type Agreement } from "./stats.js";
 
 /** Myocardial tissue density, g/mL (the value used by ACDC and most CMR software). */
@@ -26,6 +28,19 @@ export interface ClinicalReport {
   agreement: Partial<Record<ClinicalIndex, Agreement>>;
 }
 
+/** Volume of one voxel in mL from the voxel size along i, j, k in mm. */
+export function voxelVolumeMl(spacing: readonly number[]): number {
+  return (spacing[0] * spacing[1] * spacing[2]) / 1000;
+}
+
+/** Structure volumes (mL) of one label map: voxel count x voxel volume, per class after background. */
+export function phaseVolumes(labels: LabelVolume, classNames: readonly string[]): PhaseVolumes {
+  const counts = new Float64Array(classNames.length);
+  for (const v of labels.data) if (v < counts.length) counts[v]++;
+  const voxelMl = voxelVolumeMl(labels.spacing);
+  return Object.fromEntries(classNames.slice(1).map((name, i) => [name, counts[i + 1] * voxelMl]));
+}
+
 /** Indices from the ED and ES volumes of one subject; null where a phase or structure is absent. */
 export function clinicalValues(ed: PhaseVolumes | undefined, es: PhaseVolumes | undefined): ClinicalValues {
   const vol = (p: PhaseVolumes | undefined, name: string): number | null => (p && name in p ? p[name] : null);
@@ -38,9 +53,24 @@ export function clinicalValues(ed: PhaseVolumes | undefined, es: PhaseVolumes | 
   };
 }
 
+/** Stroke volume, mL: EDV - ESV. */
+export function strokeVolume(edv: number | null, esv: number | null): number | null {
+  return edv === null || esv === null ? null : edv - esv;
+}
+
 function ejectionFraction(edv: number | null, esv: number | null): number | null {
-  if (edv === null || esv === null || edv <= 0) return null;
-  return (100 * (edv - esv)) / edv;
+  const sv = strokeVolume(edv, esv);
+  if (sv === null || edv === null || edv <= 0) return null;
+  return (100 * sv) / edv;
+}
+
+/** What a cine study summary reports: the clinical indices plus both stroke volumes. */
+export type CineIndices = ClinicalValues & { lv_sv_ml: number | null; rv_sv_ml: number | null };
+
+/** clinicalValues of the ED and ES frames of one cine, with the stroke volumes it derives EF from. */
+export function cineIndices(ed: PhaseVolumes | undefined, es: PhaseVolumes | undefined): CineIndices {
+  const v = clinicalValues(ed, es);
+  return { ...v, lv_sv_ml: strokeVolume(v.lv_edv_ml, v.lv_esv_ml), rv_sv_ml: strokeVolume(v.rv_edv_ml, v.rv_esv_ml) };
 }
 
 export interface SubjectPhases {

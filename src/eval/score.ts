@@ -14,7 +14,7 @@
 // Structures are the classes after the first (background); the scores over the pooled confusion
 // matrix include background, as deeplab-pytorch's do.
 import { assertSameGeometry, type LabelVolume } from "../io/image.js";
-import { clinicalReport, type SubjectPhases } from "./clinical.js";
+import { clinicalReport, voxelVolumeMl, type SubjectPhases } from "./clinical.js";
 import { ConfusionMatrix, summaryScores } from "./confusion.js";
 import { nanmean, sampleSd } from "./stats.js";
 import { structureScores } from "./surface.js";
@@ -119,7 +119,7 @@ export class ScoreAccumulator {
   private caseScores(input: ScoreCaseInput): CaseScores {
     const { pred, truth } = input;
     const dims = truth.dims.slice(0, 3), spacing = truth.spacing.slice(0, 3);
-    const voxelMl = (spacing[0] * spacing[1] * spacing[2]) / 1000;
+    const voxelMl = voxelVolumeMl(spacing);
     const out: CaseScores = {
       id: input.id, phase: input.phase, subject: input.subject ?? subjectFromId(input.id),
       dice: {}, hd95_mm: {}, assd_mm: {}, volume_ml: {}, volume_ml_gt: {},

@@ -3,4 +3,5 @@ export { runPredict, parseFormats, PREDICT_FORMATS, type PredictFormat, type Pre
 export { runEvaluate, type EvaluateOptions, type EvaluateResult, type EvaluationReport } from "./evaluate.js";
 export { runDemo, defaultDemoOut, type DemoOptions, type DemoResult } from "./demo.js";
 export { keepLargestComponents, labelComponents, type Connectivity } from "./postprocess.js";
-export { expandInput, type PredictItem } from "./inputs.js";
+export { expandInput, type PredictItem, type CineMembership } from "./inputs.js";
+export { StudyOutputs, SEG_PER, type SegPer, type StudyJson, type StudyResult } from "./study.js";

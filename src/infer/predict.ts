@@ -13,11 +13,14 @@
 //   OUT/<name>/contours/<name>-KKKK-icontour-manual.txt / -ocontour-manual.txt
 //                                          LV endocardium / epicardium per slice, Sunnybrook
 //                                          "x y" pixel coordinates            (format contours)
-//   OUT/<name>/seg.dcm                     DICOM SEG referencing the source images
-//                                          (format seg, DICOM inputs only)
-//   OUT/predict-summary.json               {"model", "tta", "lcc", "formats", "outputs": [{"input",
-//                                          "name", "dims", "files", "seconds", "lcc_removed"?}],
-//                                          "failures": [{"input", "message"}]}
+//   OUT/<name>/seg.dcm                     DICOM SEG referencing the source images (format seg,
+//                                          DICOM inputs only, --seg-per phase; by default one
+//                                          SEG per study instead, see study.ts)
+//   OUT/<study>/study.json, seg.dcm        per cine (DICOM series or 4D NIfTI): study.ts
+//   OUT/predict-summary.json               {"model", "tta", "lcc", "formats", "seg_per", "outputs":
+//                                          [{"input", "name", "dims", "files", "seconds",
+//                                          "lcc_removed"?}], "studies": [{"study", "input", "files",
+//                                          "summary"?}], "failures": [{"input", "message"}]}
 import { join } from "node:path";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
@@ -26,6 +29,7 @@ import { Predictor } from "../train/predictor.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
+import { StudyOutputs, type SegPer, type StudyResult } from "./study.js";
 import { predictVolume, StepProgress, type Log } from "./volume.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
@@ -44,6 +48,11 @@ export interface PredictOptions {
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
   predictor?: Predictor;
+  /** One DICOM SEG per study (all phases of a cine, the default) or one per predicted volume. */
+  segPer?: SegPer;
+  /** ED / ES frame of every cine (0-based), overriding Info.cfg and the LV volume rule. */
+  ed?: number;
+  es?: number;
 }
 
 export interface PredictOutput {
@@ -60,7 +69,9 @@ export interface PredictSummary {
   tta: boolean;
   lcc: boolean;
   formats: PredictFormat[];
+  seg_per: SegPer;
   outputs: PredictOutput[];
+  studies: StudyResult[];
   failures: { input: string; message: string }[];
 }
 
@@ -78,7 +89,10 @@ export function runPredict(o: PredictOptions): PredictSummary {
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
   const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
-  const summary: PredictSummary = { model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
+  const segPer = o.segPer ?? "study";
+  const summary: PredictSummary = {
+    model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
+  };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
       try {
@@ -91,17 +105,25 @@ export function runPredict(o: PredictOptions): PredictSummary {
     }));
     formatNotes(items, formats, predictor.classNames, log);
     const progress = new StepProgress(log);
+    const studies = new StudyOutputs(items, {
+      out: o.out, classNames: predictor.classNames, seg: formats.includes("seg") ? segPer : false, ed: o.ed, es: o.es,
+      log: (l) => progress.line(l),
+    });
     items.forEach((item, i) => {
       const tag = `[${i + 1}/${items.length}] ${item.name}`;
       try {
-        const out = predictItem(predictor, item, o, formats, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+        const { out, image, labels } = predictItem(predictor, item, o, formats, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
         summary.outputs.push(out);
         progress.line(`${tag}: ${out.dims.join("x")}, ${out.seconds.toFixed(1)} s -> ${join(o.out, item.name)}`);
+        studyStep(() => studies.add(item, image, labels), item, summary, progress);
       } catch (err) {
         summary.failures.push({ input: item.input, message: `${item.name}: ${messageOf(err)}` });
         progress.line(`${tag}: FAILED, skipped: ${messageOf(err)}`);
+        studyStep(() => studies.failed(item), item, summary, progress);
       }
     });
+    summary.studies.push(...studies.results);
+    summary.failures.push(...studies.failures);
   } finally {
     if (!o.predictor) predictor.dispose();
   }
@@ -109,8 +131,18 @@ export function runPredict(o: PredictOptions): PredictSummary {
   return summary;
 }
 
+/** A study output failing (e.g. its SEG cannot be written) is reported; the frames stay predicted. */
+function studyStep(step: () => string[], item: PredictItem, summary: PredictSummary, progress: StepProgress): void {
+  try {
+    step();
+  } catch (err) {
+    summary.failures.push({ input: item.input, message: `study of ${item.name}: ${messageOf(err)}` });
+    progress.line(`study of ${item.name}: FAILED: ${messageOf(err)}`);
+  }
+}
+
 function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
-  onSlice: (k: number, nz: number) => void): PredictOutput {
+  onSlice: (k: number, nz: number) => void): { out: PredictOutput; image: ImageVolume; labels: LabelVolume } {
   const started = performance.now();
   const image = item.load();
   let labels = predictVolume(predictor, image, onSlice);
@@ -120,10 +152,11 @@ function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions,
     labels = r.labels;
     removed = Object.fromEntries(Object.entries(r.removed).map(([c, n]) => [predictor.classNames[Number(c)] ?? c, n]));
   }
-  const files = writeOutputs(join(o.out, item.name), item, image, labels, formats, predictor.classNames);
+  const perItemSeg = (o.segPer ?? "study") === "phase";
+  const files = writeOutputs(join(o.out, item.name), item, image, labels, perItemSeg ? formats : formats.filter((f) => f !== "seg"), predictor.classNames);
   const out: PredictOutput = { input: item.input, name: item.name, dims: labels.dims.slice(), files, seconds: (performance.now() - started) / 1000 };
   if (removed) out.lcc_removed = removed;
-  return out;
+  return { out, image, labels };
 }
 
 function writeOutputs(dir: string, item: PredictItem, image: ImageVolume, labels: LabelVolume,
