@@ -2,6 +2,7 @@
 // "0", "1", … as in PyTorch) and ModuleList (an indexable list of modules, e.g. ResNet blocks).
 import type { Tensor } from "../tensor/index.js";
 import { Module, type Layer } from "./module.js";
+import { layerToOnnx, type OnnxGraph } from "./onnx.js";
 
 export class Sequential extends Module {
   readonly #layers: Layer[];
@@ -44,6 +45,13 @@ export class Sequential extends Module {
       if (out !== x && next !== out) out.dispose();
       out = next;
     }
+    return out;
+  }
+
+  /** The layers' ONNX nodes in order. */
+  toOnnx(g: OnnxGraph, x: string): string {
+    let out = x;
+    for (const layer of this.#layers) out = layerToOnnx(g, layer, out);
     return out;
   }
 }

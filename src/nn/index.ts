@@ -9,3 +9,4 @@ export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type Av
 export { Linear, Flatten } from "./linear.js";
 export { Sequential, ModuleList } from "./container.js";
 export * as init from "./init.js";
+export { OnnxGraph, OnnxExportError, attr, layerToOnnx, type OnnxAttr, type OnnxInitializer, type OnnxLayer, type OnnxNode } from "./onnx.js";
