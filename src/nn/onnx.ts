@@ -93,6 +93,13 @@ export class OnnxGraph {
     return output;
   }
 
+  /** Make `x` available under the graph output name `name` (an Identity node, which runtimes remove). */
+  output(x: string, name: string): string {
+    const nodeName = this.unique(`/${name}/Identity`);
+    this.nodes.push({ opType: "Identity", name: nodeName, inputs: [x], outputs: [name], attributes: {} });
+    return name;
+  }
+
   /** Bilinear resize of `x` (NCHW) to the spatial size of `like`, as F.interpolate(align_corners=False). */
   resizeBilinearLike(owner: Module | null, x: string, like: string): string {
     const xShape = this.op(owner, "Shape", [x]);
