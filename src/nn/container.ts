@@ -32,6 +32,13 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** Puts `layer` at index i and returns the layer it replaces (e.g. a folded BatchNorm, for disposal). */
+  replace(i: number, layer: Layer): Layer {
+    const old = this.at(i);
+    this.#layers[i < 0 ? this.#layers.length + i : i] = layer;
+    return old;
+  }
+
   [Symbol.iterator](): Iterator<Layer> {
     return this.#layers[Symbol.iterator]();
   }
