@@ -22,11 +22,11 @@ import { join } from "node:path";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
 import { writeDicomSeg } from "../io/dicom/index.js";
-import { Predictor } from "../train/predictor.js";
+import { Predictor, type OnPrediction } from "./predictor.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
-import { predictVolume, StepProgress, type Log } from "./volume.js";
+import { slicesDone, StepProgress, type Log } from "./volume.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -41,6 +41,8 @@ export interface PredictOptions {
   /** Largest connected component per structure (3D). */
   lcc?: boolean;
   pngSpacing?: number;
+  /** Slices per network call (default 8). */
+  batchSize?: number;
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
   predictor?: Predictor;
@@ -73,11 +75,18 @@ export function parseFormats(text: string): PredictFormat[] {
   return [...new Set(list)] as PredictFormat[];
 }
 
-export function runPredict(o: PredictOptions): PredictSummary {
+/** --batch-size: a positive integer. */
+export function parseBatchSize(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--batch-size must be a positive integer, got "${text}"`);
+  return n;
+}
+
+export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
+  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta, batchSize: o.batchSize });
   const summary: PredictSummary = { model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
@@ -91,17 +100,17 @@ export function runPredict(o: PredictOptions): PredictSummary {
     }));
     formatNotes(items, formats, predictor.classNames, log);
     const progress = new StepProgress(log);
-    items.forEach((item, i) => {
+    for (const [i, item] of items.entries()) {
       const tag = `[${i + 1}/${items.length}] ${item.name}`;
       try {
-        const out = predictItem(predictor, item, o, formats, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+        const out = await predictItem(predictor, item, o, formats, (p) => progress.status(`${tag}: ${slicesDone(p)}`));
         summary.outputs.push(out);
         progress.line(`${tag}: ${out.dims.join("x")}, ${out.seconds.toFixed(1)} s -> ${join(o.out, item.name)}`);
       } catch (err) {
         summary.failures.push({ input: item.input, message: `${item.name}: ${messageOf(err)}` });
         progress.line(`${tag}: FAILED, skipped: ${messageOf(err)}`);
       }
-    });
+    }
   } finally {
     if (!o.predictor) predictor.dispose();
   }
@@ -109,11 +118,11 @@ export function runPredict(o: PredictOptions): PredictSummary {
   return summary;
 }
 
-function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
-  onSlice: (k: number, nz: number) => void): PredictOutput {
+async function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
+  onProgress: OnPrediction): Promise<PredictOutput> {
   const started = performance.now();
   const image = item.load();
-  let labels = predictVolume(predictor, image, onSlice);
+  let labels = await predictor.predictVolumeAsync(image, onProgress);
   let removed: Record<string, number> | undefined;
   if (o.lcc) {
     const r = keepLargestComponents(labels);

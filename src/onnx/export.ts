@@ -6,10 +6,10 @@
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { OnnxExportError, OnnxGraph, foldBatchNorm_ } from "../nn/index.js";
-import { defaultModelConfig, validateModelConfig, type DeepLabV3, type ModelConfig } from "../models/index.js";
+import { DeepLabV3, defaultModelConfig, validateModelConfig, type ModelConfig } from "../models/index.js";
 import { readSafetensorsHeader } from "../tensor/safetensors.js";
-import { Predictor, resolveWeightsPath } from "../train/predictor.js";
-import { weightsModelConfig } from "../train/checkpoint.js";
+import { readWeightsConfig, resolveWeightsPath } from "../infer/predictor.js";
+import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import type { ExperimentConfig } from "../train/config.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { packageVersion } from "../util/project.js";
@@ -90,26 +90,27 @@ export function buildOnnx(modelPath: string, o: Omit<ExportOptions, "model" | "o
   checkOpset(opset);
   const weights = resolveWeightsPath(modelPath);
   checkExportable(weights);
-  const predictor = Predictor.load(weights);
+  const config = readWeightsConfig(weights);
+  const model = new DeepLabV3(config.model);
   try {
-    const { config } = predictor;
+    loadWeightsInto(model, weights);
     const dynamic = o.dynamic ?? false;
     const crop = config.data.cropSize;
     const size = { batch: o.batch ?? 1, height: o.height ?? crop, width: o.width ?? o.height ?? crop };
-    const foldedPairs = o.foldBatchNorm ? foldBatchNorm_(predictor.model.eval()) : 0;
+    const foldedPairs = o.foldBatchNorm ? foldBatchNorm_(model.eval()) : 0;
     const metadata = exportMetadata(config, {
       cardiosegVersion: packageVersion(), weights: basename(weights), iteration: weightsIteration(weights),
       foldBatchNorm: o.foldBatchNorm ?? false, opset, dynamic,
     });
     try {
-      const model = modelToOnnx(predictor.model, { opset, dynamic, ...size, metadata, docString: docString(config) });
-      return { model, config, weights, opset, dynamic, foldedPairs, ...ioShapes(config.model, { dynamic, ...size }) };
+      const bytes = modelToOnnx(model, { opset, dynamic, ...size, metadata, docString: docString(config) });
+      return { model: bytes, config, weights, opset, dynamic, foldedPairs, ...ioShapes(config.model, { dynamic, ...size }) };
     } catch (err) {
       if (err instanceof OnnxExportError) throw new Error(`${weights}: cannot export this model: ${err.message}`);
       throw err;
     }
   } finally {
-    predictor.dispose();
+    model.dispose();
   }
 }
 

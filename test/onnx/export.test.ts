@@ -15,7 +15,10 @@ import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../s
 import { modelMetadata, parseModel } from "../../src/onnx/proto.js";
 import { OnnxEngine } from "../../src/onnx/runtime.js";
 import { exportOnnx } from "../../src/onnx/export.js";
-import { Predictor } from "../../src/train/predictor.js";
+import { readWeightsConfig } from "../../src/infer/predictor.js";
+import { DeepLabV3 } from "../../src/models/index.js";
+import { loadWeightsInto } from "../../src/train/checkpoint.js";
+import { F, fromTypedArray, noGrad, tidy } from "../../src/tensor/index.js";
 import { REPO } from "../paths.js";
 import { maxAbsDiff, randomInput } from "./helpers.js";
 
@@ -34,11 +37,13 @@ function cli(...args: string[]): { status: number | null; stdout: string; stderr
 
 /** libtorch softmax probabilities of the run's best weights (what `predict` computes). */
 function torchProbs(x: Float32Array, b: number, h: number, w: number): Float32Array {
-  const predictor = Predictor.load(run.runDir);
+  const model = new DeepLabV3(readWeightsConfig(weights).model);
   try {
-    return predictor.predictProbs(x, b, h, w);
+    loadWeightsInto(model, weights);
+    model.eval();
+    return noGrad(() => tidy(() => F.softmax(model.forward(fromTypedArray(x, [b, 1, h, w])).out, 1).toFloat32Array()));
   } finally {
-    predictor.dispose();
+    model.dispose();
   }
 }
 

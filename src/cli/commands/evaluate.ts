@@ -13,6 +13,7 @@ interface EvaluateFlags {
   lcc?: boolean;
   overlays: string;
   saveLabels?: boolean;
+  batchSize: string;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -28,13 +29,16 @@ export function registerEvaluate(program: Command): void {
     .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")
     .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
     .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
+    .option("--batch-size <n>", "slices per network call (memory grows with it)", "8")
     .action(async (flags: EvaluateFlags) => {
       const { runEvaluate } = await import("../../infer/evaluate.js");
+      const { parseBatchSize } = await import("../../infer/predict.js");
       const overlays = Number(flags.overlays);
       if (!Number.isInteger(overlays) || overlays < 0) throw new Error(`--overlays must be a non-negative integer, got "${flags.overlays}"`);
-      const r = runEvaluate({
+      const r = await runEvaluate({
         model: flags.model, data: flags.data, patients: flags.patients, out: flags.out, json: flags.json,
         tta: flags.tta, lcc: flags.lcc, overlays, saveLabels: flags.saveLabels,
+        batchSize: parseBatchSize(flags.batchSize),
       });
       console.log(formatScoreReport(r.report));
       console.log(`scores written to ${r.scoresPath}${flags.json ? ` and ${flags.json}` : ""}; ${r.overlays.length} overlay pictures in ${r.outDir}/eval/cases`);

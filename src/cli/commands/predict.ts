@@ -10,6 +10,7 @@ interface PredictFlags {
   tta?: boolean;
   lcc?: boolean;
   pngSpacing: string;
+  batchSize: string;
 }
 
 export function registerPredict(program: Command): void {
@@ -23,11 +24,13 @@ export function registerPredict(program: Command): void {
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
     .option("--lcc", "keep only the largest 3D connected component of each structure")
     .option("--png-spacing <mm>", "pixel size of PNG inputs in mm (PNGs carry none)", "1")
+    .option("--batch-size <n>", "slices per network call (memory grows with it)", "8")
     .action(async (inputs: string[], flags: PredictFlags) => {
-      const { parseFormats, runPredict } = await import("../../infer/predict.js");
+      const { parseFormats, runPredict, parseBatchSize } = await import("../../infer/predict.js");
       const pngSpacing = Number(flags.pngSpacing);
       if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
-      const s = runPredict({ model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing });
+      const s = await runPredict({ model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing,
+        batchSize: parseBatchSize(flags.batchSize) });
       console.log(`${s.outputs.length} volume(s) predicted into ${flags.out}${s.failures.length ? `; ${s.failures.length} failed:` : ""}`);
       for (const f of s.failures) console.log(`  ${f.input}: ${f.message}`);
       if (s.failures.length > 0 || s.outputs.length === 0) process.exitCode = 1;
