@@ -21,7 +21,8 @@ import { applyTask } from "../data/tasks.js";
 import { ScoreAccumulator, caseMeanDice, type CaseScores, type ScoreReport } from "../eval/score.js";
 import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
-import { Predictor } from "./predictor.js";
+import type { Predictor } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { stemOf } from "./inputs.js";
@@ -48,6 +49,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   log?: Log;
   predictor?: Predictor;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface EvaluationInfo {
@@ -74,7 +77,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta, batchSize: o.batchSize });
+  const predictor = o.predictor ?? await loadPredictor(o.model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
   try {
     const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients);
     const wanted = new Set(selection.patients);

@@ -4,5 +4,6 @@ export { runEvaluate, type EvaluateOptions, type EvaluateResult, type Evaluation
 export { runDemo, defaultDemoOut, type DemoOptions, type DemoResult } from "./demo.js";
 export { Predictor, resolveWeightsPath, readWeightsConfig, batchRanges, type PredictorOptions, type PredictionProgress, type OnPrediction } from "./predictor.js";
 export { TorchEngine, type LogitsEngine } from "./engine.js";
+export { ENGINES, loadPredictor, parseEngine, type EngineName } from "./engines.js";
 export { keepLargestComponents, labelComponents, type Connectivity } from "./postprocess.js";
 export { expandInput, type PredictItem } from "./inputs.js";

@@ -22,7 +22,8 @@ import { join } from "node:path";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
 import { writeDicomSeg } from "../io/dicom/index.js";
-import { Predictor, type OnPrediction } from "./predictor.js";
+import type { Predictor, OnPrediction } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
@@ -46,6 +47,8 @@ export interface PredictOptions {
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
   predictor?: Predictor;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface PredictOutput {
@@ -86,7 +89,7 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta, batchSize: o.batchSize });
+  const predictor = o.predictor ?? await loadPredictor(o.model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
   const summary: PredictSummary = { model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {

@@ -7,6 +7,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { InferenceSession } from "onnxruntime-node";
 import { fromTypedArray, type DeviceLike, type Tensor } from "../tensor/index.js";
 import type { ExperimentConfig } from "../train/config.js";
+import type { LogitsEngine } from "../infer/engine.js";
 import { buildOnnx } from "./export.js";
 import { INPUT_NAME, OUTPUT_NAME, readExportMetadata, type ClassEntry } from "./metadata.js";
 import { modelMetadata, parseModel } from "./proto.js";
@@ -18,7 +19,7 @@ export interface OnnxEngineOptions {
   graphOptimization?: "disabled" | "basic" | "extended" | "all";
 }
 
-export class OnnxEngine {
+export class OnnxEngine implements LogitsEngine {
   readonly device: DeviceLike = "cpu";
   readonly numClasses: number;
   readonly classes: readonly ClassEntry[];
@@ -89,7 +90,7 @@ export class OnnxEngine {
   async logits(x: Tensor): Promise<Tensor> {
     const [b, , h, w] = x.shape;
     const data = await this.logitsArray(x.toFloat32Array(), b, h, w);
-    return fromTypedArray(data, [b, this.numClasses, h, w]);
+    return fromTypedArray(data, [b, this.numClasses, h, w], { share: true });
   }
 
   /** Releases the ONNX Runtime session (asynchronously; the engine is unusable afterwards). */

@@ -11,6 +11,7 @@ interface PredictFlags {
   lcc?: boolean;
   pngSpacing: string;
   batchSize: string;
+  engine: string;
 }
 
 export function registerPredict(program: Command): void {
@@ -18,19 +19,21 @@ export function registerPredict(program: Command): void {
     .command("predict")
     .description("segment images with a trained model: NIfTI files, DICOM series folders or .dcm files, PNG slices")
     .argument("<inputs...>", "images to segment")
-    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint (or, with --engine onnx, a .onnx file)")
     .requiredOption("--out <dir>", "output folder: OUT/<name>/<name>_pred.nii.gz, <name>_pred.png, overlay.png, contours/, seg.dcm")
     .option("--format <list>", "comma-separated: nifti, png (masks + overlay), contours, seg (DICOM inputs)", "nifti,png")
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
     .option("--lcc", "keep only the largest 3D connected component of each structure")
     .option("--png-spacing <mm>", "pixel size of PNG inputs in mm (PNGs carry none)", "1")
     .option("--batch-size <n>", "slices per network call (memory grows with it)", "8")
+    .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .action(async (inputs: string[], flags: PredictFlags) => {
       const { parseFormats, runPredict, parseBatchSize } = await import("../../infer/predict.js");
+      const { parseEngine } = await import("../../infer/engines.js");
       const pngSpacing = Number(flags.pngSpacing);
       if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
       const s = await runPredict({ model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing,
-        batchSize: parseBatchSize(flags.batchSize) });
+        batchSize: parseBatchSize(flags.batchSize), engine: parseEngine(flags.engine) });
       console.log(`${s.outputs.length} volume(s) predicted into ${flags.out}${s.failures.length ? `; ${s.failures.length} failed:` : ""}`);
       for (const f of s.failures) console.log(`  ${f.input}: ${f.message}`);
       if (s.failures.length > 0 || s.outputs.length === 0) process.exitCode = 1;
