@@ -10,7 +10,8 @@ import { join } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { DeepLabV3, deeplabv3Resnet, type ModelConfig } from "../src/models/index.js";
 import { foldBatchNorm_ } from "../src/nn/index.js";
-import { getNumThreads, noGrad, randn, tidy, type Tensor } from "../src/tensor/index.js";
+import { getNumThreads, randn, tidy, type Tensor } from "../src/tensor/index.js";
+import { TorchEngine } from "../src/infer/engine.js";
 import { loadConfigFile } from "../src/train/config.js";
 import { modelToOnnx } from "../src/onnx/export.js";
 import { projectRoot } from "../src/util/project.js";
@@ -40,12 +41,11 @@ function libtorchBenchmark(w: Workload): Benchmark {
   return {
     name: w.key, description: `${w.label}: eval forward, cardioseg libtorch (BN folded)`, iterations: w.iterations, warmup: 1,
     setup(): BenchInstance {
-      const model = w.build().eval();
-      foldBatchNorm_(model);
-      const x = input(model, w.batch);
+      const engine = new TorchEngine(w.build()); // what the volume predictor runs: eval, BatchNorm folded
+      const x = input(engine.model, w.batch);
       return {
-        step() { noGrad(() => tidy(() => model.forward(x).out.sum().item())); },
-        dispose() { model.dispose(); x.dispose(); },
+        step() { tidy(() => engine.logits(x).sum().item()); },
+        dispose() { engine.dispose(); x.dispose(); },
       };
     },
   };

@@ -1,7 +1,9 @@
 // aspp.ts owns Atrous Spatial Pyramid Pooling (Chen et al. 2017 §3.3) in torchvision's layout:
 // convs.0 = 1x1 branch, convs.1..n = 3x3 atrous branches, convs.last = image pooling; each branch is
 // conv + norm + ReLU; `project` = 1x1 conv over the concatenation + norm + ReLU + dropout 0.5.
-import { AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential, attr, layerToOnnx, type OnnxGraph } from "../nn/index.js";
+import {
+  AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential, attr, layerToOnnx, type OnnxGraph,
+} from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { makeNorm, type NormOptions } from "./norm.js";

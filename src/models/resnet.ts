@@ -76,7 +76,8 @@ export class BasicBlock extends Module implements ConvBnPairs {
   }
 
   toOnnx(g: OnnxGraph, x: string): string {
-    return onnxResidual(g, this, onnxChain(g, x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2), x, this.downsample, this.relu);
+    const out = onnxChain(g, x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2);
+    return onnxResidual(g, this, out, x, this.downsample, this.relu);
   }
 
   /** For foldBatchNorm_: forward feeds conv1 into bn1 and conv2 into bn2 (downsample is a Sequential). */
@@ -133,6 +134,7 @@ function residual(out: Tensor, x: Tensor, downsample: Sequential | null, relu: R
   return consume(sum, (t) => relu.forward(t));
 }
 
+/** The ONNX form of residual(): Add, then the ReLU. */
 function onnxResidual(g: OnnxGraph, block: Module, out: string, x: string, downsample: Sequential | null, relu: ReLU): string {
   const identity = downsample ? downsample.toOnnx(g, x) : x;
   return relu.toOnnx(g, g.op(block, "Add", [out, identity]));

@@ -64,14 +64,14 @@ export class BatchNorm2d extends Module {
   /** Inference form (running statistics): ONNX BatchNormalization. */
   toOnnx(g: OnnxGraph, x: string): string {
     if (!this.runningMean || !this.runningVar) {
-      throw new OnnxExportError(`BatchNorm2d (${g.pathOf(this)}): track_running_stats=False normalises with batch statistics at inference, which the export does not express`);
+      throw new OnnxExportError(`BatchNorm2d (${g.pathOf(this)}): track_running_stats=False normalises with batch ` +
+        "statistics at inference, which the export does not express");
     }
-    const n = this.numFeatures;
-    const scale = this.weight ? g.param(this, "weight", this.weight) : g.addFloat(`${g.pathOf(this)}.weight`, [n], new Float32Array(n).fill(1));
-    const bias = this.bias ? g.param(this, "bias", this.bias) : g.addFloat(`${g.pathOf(this)}.bias`, [n], new Float32Array(n));
-    return g.op(this, "BatchNormalization", [x, scale, bias, g.param(this, "running_mean", this.runningMean), g.param(this, "running_var", this.runningVar)], {
-      epsilon: attr.float(this.eps),
-    });
+    const n = this.numFeatures, path = g.pathOf(this);
+    const scale = this.weight ? g.param(this, "weight", this.weight) : g.addFloat(`${path}.weight`, [n], new Float32Array(n).fill(1));
+    const bias = this.bias ? g.param(this, "bias", this.bias) : g.addFloat(`${path}.bias`, [n], new Float32Array(n));
+    const mean = g.param(this, "running_mean", this.runningMean), variance = g.param(this, "running_var", this.runningVar);
+    return g.op(this, "BatchNormalization", [x, scale, bias, mean, variance], { epsilon: attr.float(this.eps) });
   }
 
   override extraRepr(): string {

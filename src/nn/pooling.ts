@@ -87,7 +87,8 @@ export class AdaptiveAvgPool2d extends Module {
   /** Only the global pool (output 1x1, what ASPP uses) has a fixed ONNX form for every input size. */
   toOnnx(g: OnnxGraph, x: string): string {
     if (this.outputSize[0] !== 1 || this.outputSize[1] !== 1) {
-      throw new OnnxExportError(`AdaptiveAvgPool2d (${g.pathOf(this)}): only output_size=(1, 1) is exported, got (${this.outputSize.join(", ")})`);
+      const size = this.outputSize.join(", ");
+      throw new OnnxExportError(`AdaptiveAvgPool2d (${g.pathOf(this)}): only output_size=(1, 1) is exported, got (${size})`);
     }
     return g.op(this, "GlobalAveragePool", [x]);
   }

@@ -32,7 +32,7 @@ export interface ModelToOnnxOptions extends OnnxShapeOptions {
 }
 
 /** Input and output shapes of the exported graph. */
-export function ioShapes(config: ModelConfig, o: Required<Pick<OnnxShapeOptions, "dynamic" | "batch" | "height" | "width">>): { input: Dim[]; output: Dim[] } {
+export function ioShapes(config: ModelConfig, o: { dynamic: boolean; batch: number; height: number; width: number }): { input: Dim[]; output: Dim[] } {
   const [n, h, w]: Dim[] = o.dynamic ? ["batch", "height", "width"] : [o.batch, o.height, o.width];
   return { input: [n, config.inChannels, h, w], output: [n, config.numClasses, h, w] };
 }
@@ -118,13 +118,13 @@ export function buildOnnx(modelPath: string, o: Omit<ExportOptions, "model" | "o
 export function exportOnnx(o: ExportOptions): ExportSummary {
   checkOpset(o.opset ?? DEFAULT_OPSET);
   checkWritable(o.out);
-  const { model, config: _config, ...rest } = buildOnnx(o.model, o);
+  const { model, weights, opset, dynamic, foldedPairs, input, output } = buildOnnx(o.model, o);
   try {
     writeFileAtomic(o.out, model);
   } catch (err) {
     throw new Error(`${o.out}: cannot write the ONNX file (${(err as Error).message})`);
   }
-  return { out: o.out, bytes: model.byteLength, ...rest };
+  return { out: o.out, bytes: model.byteLength, weights, opset, dynamic, foldedPairs, input, output };
 }
 
 function docString(c: ExperimentConfig): string {
@@ -148,7 +148,8 @@ export function checkExportable(weights: string): void {
   const known = new Set(Object.keys(defaultModelConfig));
   const unknown = Object.keys(model).filter((k) => !known.has(k));
   if (unknown.length > 0) {
-    throw new Error(`${weights}: cannot export model.${unknown[0]}: this exporter (cardioseg ${packageVersion()}) does not know that field`);
+    throw new Error(`${weights}: cannot export model.${unknown[0]}: ` +
+      `this exporter (cardioseg ${packageVersion()}) does not know that field`);
   }
   try {
     validateModelConfig({ ...defaultModelConfig, ...model });
@@ -158,10 +159,12 @@ export function checkExportable(weights: string): void {
   if (!metadata.config) throw new Error(`${weights}: the checkpoint lacks its experiment config`);
   const data = (JSON.parse(metadata.config) as Partial<ExperimentConfig>).data;
   if (!data || (data.task !== "regions" && data.task !== "contour")) {
-    throw new Error(`${weights}: cannot export data.task ${JSON.stringify(data?.task ?? null)}: the class names of the output are unknown`);
+    throw new Error(`${weights}: cannot export data.task ${JSON.stringify(data?.task ?? null)}: ` +
+      "the class names of the output are unknown");
   }
   if (!(typeof data.spacing === "number" && data.spacing > 0)) {
-    throw new Error(`${weights}: cannot export data.spacing ${JSON.stringify(data.spacing ?? null)}: the input spacing must be a positive number`);
+    throw new Error(`${weights}: cannot export data.spacing ${JSON.stringify(data.spacing ?? null)}: ` +
+      "the input spacing must be a positive number");
   }
 }
 

@@ -92,7 +92,8 @@ export interface ExportedModelInfo {
 /** Reads metadata written by exportMetadata; throws naming `source` when it is not a cardioseg export. */
 export function readExportMetadata(meta: Readonly<Record<string, string>>, source: string): ExportedModelInfo {
   if (meta["cardioseg.format"] !== METADATA_FORMAT) {
-    throw new Error(`${source}: not a model exported by cardioseg (metadata cardioseg.format is ${JSON.stringify(meta["cardioseg.format"] ?? null)})`);
+    const format = JSON.stringify(meta["cardioseg.format"] ?? null);
+    throw new Error(`${source}: not a model exported by cardioseg (metadata cardioseg.format is ${format})`);
   }
   try {
     return {

@@ -114,7 +114,9 @@ function valueInfo(v: ValueSpec): MessageInitShape<typeof ValueInfoProtoSchema> 
         value: {
           elemType: TensorProto_DataType.FLOAT,
           shape: {
-            dim: v.shape.map((d) => ({ value: typeof d === "number" ? { case: "dimValue" as const, value: BigInt(d) } : { case: "dimParam" as const, value: d } })),
+            dim: v.shape.map((d) => ({
+              value: typeof d === "number" ? { case: "dimValue" as const, value: BigInt(d) } : { case: "dimParam" as const, value: d },
+            })),
           },
         },
       },

@@ -26,7 +26,9 @@ export class OnnxEngine implements LogitsEngine {
   /** The training config recorded in the model (spacing, task, architecture…). */
   readonly config: ExperimentConfig;
 
-  private constructor(private readonly session: InferenceSession, config: ExperimentConfig, classes: ClassEntry[], readonly source: string) {
+  private constructor(
+    private readonly session: InferenceSession, config: ExperimentConfig, classes: ClassEntry[], readonly source: string,
+  ) {
     this.config = config;
     this.classes = classes;
     this.numClasses = config.model.numClasses;
@@ -53,7 +55,7 @@ export class OnnxEngine implements LogitsEngine {
     return new OnnxEngine(session, info.config, info.classes, source);
   }
 
-  /** An exported .onnx file, or a run folder / .safetensors checkpoint exported in memory (BatchNorm folded, dynamic shapes). */
+  /** An exported .onnx file, or a run folder / .safetensors checkpoint exported in memory (BN folded, dynamic shapes). */
   static async load(path: string, o: OnnxEngineOptions = {}): Promise<OnnxEngine> {
     if (path.endsWith(".onnx") && statSync(path, { throwIfNoEntry: false })?.isFile()) {
       let bytes: Uint8Array;

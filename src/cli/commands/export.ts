@@ -40,10 +40,12 @@ export function registerExport(program: Command): void {
     .action(async (flags: ExportFlags) => {
       const { exportOnnx } = await import("../../onnx/export.js");
       const size = flags.size ? parseSize(flags.size) : undefined;
-      if (flags.dynamic && (flags.size || flags.batch !== "1")) throw new Error("--size and --batch fix the input shape; leave them out with --dynamic");
+      if (flags.dynamic && (flags.size || flags.batch !== "1")) {
+        throw new Error("--size and --batch fix the input shape; leave them out with --dynamic");
+      }
       const s = exportOnnx({
-        model: flags.model, out: flags.out, opset: positiveInt("--opset", flags.opset), dynamic: flags.dynamic, foldBatchNorm: flags.foldBn,
-        batch: positiveInt("--batch", flags.batch), height: size?.[0], width: size?.[1],
+        model: flags.model, out: flags.out, opset: positiveInt("--opset", flags.opset), dynamic: flags.dynamic,
+        foldBatchNorm: flags.foldBn, batch: positiveInt("--batch", flags.batch), height: size?.[0], width: size?.[1],
       });
       const mb = (s.bytes / 1e6).toFixed(1);
       console.log(`${s.out}: ONNX opset ${s.opset}, input image [${s.input.join(", ")}] -> logits [${s.output.join(", ")}], ` +
