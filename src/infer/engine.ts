@@ -15,8 +15,8 @@ export interface LogitsEngine {
   readonly device: DeviceLike;
   readonly numClasses: number;
   /**
-   * Logits [B, numClasses, H, W] for a network input [B, 1, H, W] (float32 on `device`, H and W
-   * multiples of 16). The caller owns and disposes both tensors. An engine whose runtime is
+   * Logits [B, numClasses, H, W] (float32, contiguous NCHW) for a network input [B, 1, H, W]
+   * (float32 on `device`, H and W multiples of 16). The caller owns and disposes both tensors. An engine whose runtime is
    * asynchronous (onnxruntime-node) returns a Promise; only the predictor's async path accepts it.
    */
   logits(x: Tensor): Tensor | Promise<Tensor>;
@@ -40,8 +40,9 @@ export class TorchEngine implements LogitsEngine {
     convWeightsChannelsLast_(model);
   }
 
+  /** Logits back in plain NCHW memory: softmax over the channels of a channels-last tensor is 10x slower. */
   logits(x: Tensor): Tensor {
-    return noGrad(() => tidy(() => this.model.forward(x.contiguous("channelsLast")).out));
+    return noGrad(() => tidy(() => this.model.forward(x.contiguous("channelsLast")).out.contiguous()));
   }
 
   dispose(): void {

@@ -172,6 +172,23 @@ test("device preprocessing equals preprocessSlice; device restore equals restore
   }
 });
 
+test("device percentiles equal numpy's on tiny and odd-sized slices (both tails)", () => {
+  const g = new Generator(8);
+  for (const n of [1, 2, 3, 7, 200, 201]) {
+    noGrad(() => tidy(() => {
+      const raw = randn([2, 1, 1, n], { generator: g }).mul(100).round();
+      for (const [lowPercentile, highPercentile] of [[0.5, 99.5], [10, 90], [50, 50], [0, 100]]) {
+        const stats = batchIntensityStats(raw, { lowPercentile, highPercentile });
+        for (let b = 0; b < 2; b++) {
+          const s = intensityStats(raw.select(0, b).toFloat32Array(), { lowPercentile, highPercentile });
+          assert.equal(stats.lo.select(0, b).item(), s.lo, `lo of ${n} pixels at ${lowPercentile}`);
+          assert.equal(stats.hi.select(0, b).item(), s.hi, `hi of ${n} pixels at ${highPercentile}`);
+        }
+      }
+    }));
+  }
+});
+
 test("NaN voxels are refused with a clear message", () => {
   const model = randomModel(2);
   const predictor = new Predictor(new TorchEngine(model), CONFIG, "random weights");
