@@ -103,6 +103,8 @@ from deeplab_bench import DEEPLAB_BENCHMARKS  # noqa: E402
 from onnx_bench import ONNX_BENCHMARKS  # noqa: E402
 BENCHMARKS.update(DEEPLAB_BENCHMARKS)
 BENCHMARKS.update(ONNX_BENCHMARKS)
+from predict_bench import PREDICT_BENCHMARKS  # noqa: E402
+BENCHMARKS.update(PREDICT_BENCHMARKS)
 
 
 def main():

@@ -45,7 +45,7 @@ export interface EvaluateOptions {
   /** Best and worst cases drawn as overlays (each). Default 3, what the report shows. */
   overlays?: number;
   saveLabels?: boolean;
-  /** Slices per network call (default 8). */
+  /** Slices per network call (default: automatic, see PredictorOptions). */
   batchSize?: number;
   log?: Log;
   predictor?: Predictor;

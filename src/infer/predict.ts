@@ -42,7 +42,7 @@ export interface PredictOptions {
   /** Largest connected component per structure (3D). */
   lcc?: boolean;
   pngSpacing?: number;
-  /** Slices per network call (default 8). */
+  /** Slices per network call (default: automatic, see PredictorOptions). */
   batchSize?: number;
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
@@ -78,10 +78,11 @@ export function parseFormats(text: string): PredictFormat[] {
   return [...new Set(list)] as PredictFormat[];
 }
 
-/** --batch-size: a positive integer. */
-export function parseBatchSize(text: string): number {
+/** --batch-size: a positive integer, or "auto" (undefined). */
+export function parseBatchSize(text: string): number | undefined {
+  if (text === "auto") return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--batch-size must be a positive integer, got "${text}"`);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--batch-size must be a positive integer or auto, got "${text}"`);
   return n;
 }
 

@@ -14,6 +14,7 @@ import { intensityStats } from "../../src/data/normalize.js";
 import { defaultExperimentConfig, type ExperimentConfig } from "../../src/train/config.js";
 import { Predictor, batchRanges, type PredictionProgress } from "../../src/infer/predictor.js";
 import { TorchEngine, type LogitsEngine } from "../../src/infer/engine.js";
+import { parseBatchSize } from "../../src/infer/predict.js";
 import { generateCase } from "../../src/synth/phantom.js";
 import type { ImageVolume } from "../../src/io/image.js";
 
@@ -171,6 +172,23 @@ test("device preprocessing equals preprocessSlice; device restore equals restore
   }
 });
 
+test("device percentiles equal numpy's on tiny and odd-sized slices (both tails)", () => {
+  const g = new Generator(8);
+  for (const n of [1, 2, 3, 7, 200, 201]) {
+    noGrad(() => tidy(() => {
+      const raw = randn([2, 1, 1, n], { generator: g }).mul(100).round();
+      for (const [lowPercentile, highPercentile] of [[0.5, 99.5], [10, 90], [50, 50], [0, 100]]) {
+        const stats = batchIntensityStats(raw, { lowPercentile, highPercentile });
+        for (let b = 0; b < 2; b++) {
+          const s = intensityStats(raw.select(0, b).toFloat32Array(), { lowPercentile, highPercentile });
+          assert.equal(stats.lo.select(0, b).item(), s.lo, `lo of ${n} pixels at ${lowPercentile}`);
+          assert.equal(stats.hi.select(0, b).item(), s.hi, `hi of ${n} pixels at ${highPercentile}`);
+        }
+      }
+    }));
+  }
+});
+
 test("NaN voxels are refused with a clear message", () => {
   const model = randomModel(2);
   const predictor = new Predictor(new TorchEngine(model), CONFIG, "random weights");
@@ -274,4 +292,40 @@ test("batchRanges splits evenly within the batch size", () => {
   assert.deepEqual(batchRanges(300, 8).length, 38);
   assert.ok(batchRanges(300, 8).every(([a, b]) => b - a <= 8 && b > a));
   assert.deepEqual(batchRanges(1, 1), [[0, 1]]);
+});
+
+test("the automatic batch size fills about 450,000 network pixels, flips counted; --batch-size parses", () => {
+  const model = randomModel(1);
+  const acdc = sliceGeometry(216, 256, [1.5625, 1.5625], { targetSpacing: TARGET_SPACING, multipleOf: 16 });
+  const auto = new Predictor(new TorchEngine(model), CONFIG, "random weights");
+  try {
+    assert.equal(auto.slicesPerCall(acdc), 5, "5 slices of 320 x 272");
+    assert.equal(new Predictor(auto.engine, CONFIG, "w", { flipTTA: true }).slicesPerCall(acdc), 1);
+    assert.equal(new Predictor(auto.engine, CONFIG, "w", { batchSize: 3 }).slicesPerCall(acdc), 3);
+    const huge = sliceGeometry(1024, 1024, [0.5, 0.5], { targetSpacing: 0.5, multipleOf: 16 });
+    assert.equal(auto.slicesPerCall(huge), 1, "never fewer than one slice");
+  } finally {
+    auto.dispose();
+  }
+  assert.equal(parseBatchSize("auto"), undefined);
+  assert.equal(parseBatchSize("4"), 4);
+  assert.throws(() => parseBatchSize("0"), /--batch-size must be a positive integer or auto, got "0"/);
+});
+
+test("TorchEngine (folded, channels-last) gives the plain eval model's logits", () => {
+  const model = randomModel(4);
+  const plain = twin(model);
+  const engine = new TorchEngine(model);
+  try {
+    assert.ok(engine.folded > 10, `${engine.folded} BatchNorms folded`);
+    noGrad(() => tidy(() => {
+      const x = randn([3, 1, 64, 48], { generator: new Generator(9) });
+      const want = plain.forward(x).out, got = engine.logits(x);
+      const d = got.sub(want).abs().max().item() / Math.max(1, want.abs().max().item());
+      assert.ok(d <= 1e-4, `logits differ by ${d}`);
+    }));
+  } finally {
+    engine.dispose();
+    plain.dispose();
+  }
 });

@@ -30,7 +30,7 @@ export function registerEvaluate(program: Command): void {
     .option("--lcc", "keep only the largest 3D connected component of each structure before scoring")
     .option("--overlays <n>", "best and worst cases drawn as overlays (each)", "3")
     .option("--save-labels", "also write the predicted label maps to OUT/eval/labels/<id>.nii.gz")
-    .option("--batch-size <n>", "slices per network call (memory grows with it)", "8")
+    .option("--batch-size <n>", "slices per network call, or auto (about 5 ACDC slices; memory grows with it)", "auto")
     .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .action(async (flags: EvaluateFlags) => {
       const { runEvaluate } = await import("../../infer/evaluate.js");

@@ -25,7 +25,7 @@ export function registerPredict(program: Command): void {
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
     .option("--lcc", "keep only the largest 3D connected component of each structure")
     .option("--png-spacing <mm>", "pixel size of PNG inputs in mm (PNGs carry none)", "1")
-    .option("--batch-size <n>", "slices per network call (memory grows with it)", "8")
+    .option("--batch-size <n>", "slices per network call, or auto (about 5 ACDC slices; memory grows with it)", "auto")
     .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .action(async (inputs: string[], flags: PredictFlags) => {
       const { parseFormats, runPredict, parseBatchSize } = await import("../../infer/predict.js");
