@@ -3,16 +3,21 @@
 // exporter, every graph optimisation on, the bench's thread count) and PyTorch eager (eval,
 // no_grad; bench/onnx_bench.py) — for the acdc-cpu model (DeepLab v3+ ResNet-18 OS16, 1 channel,
 // 4 classes, ASPP 128) and torchvision's DeepLabV3-ResNet50 (OS8, 3 channels, 21 classes), at
-// 256x256, batch 1 and 8. Weights are random (speed does not depend on them). Each workload is two
-// benchmarks, NAME (libtorch) and NAME_onnxruntime, both timed against the same PyTorch model;
-// engineTable() prints the three side by side.
+// 256x256, batch 1 and 8; and bench/predict.ts's whole-frame prediction with the ONNX Runtime engine
+// behind the volume predictor. Weights are random (speed does not depend on them). Each workload is
+// two benchmarks, NAME (libtorch) and NAME_onnxruntime, both timed against the same PyTorch
+// workload; engineTable() prints the three side by side.
 import { join } from "node:path";
 import type { InferenceSession } from "onnxruntime-node";
 import { DeepLabV3, deeplabv3Resnet, type ModelConfig } from "../src/models/index.js";
 import { foldBatchNorm_ } from "../src/nn/index.js";
-import { getNumThreads, randn, tidy, type Tensor } from "../src/tensor/index.js";
+import { getNumThreads, manualSeed, randn, tidy, type Tensor } from "../src/tensor/index.js";
 import { TorchEngine } from "../src/infer/engine.js";
-import { loadConfigFile } from "../src/train/config.js";
+import { loadConfigFile, resolveConfig } from "../src/train/config.js";
+import { Predictor } from "../src/infer/predictor.js";
+import { OnnxEngine } from "../src/onnx/runtime.js";
+import { exportMetadata } from "../src/onnx/metadata.js";
+import { benchVolume } from "./predict.js";
 import { modelToOnnx } from "../src/onnx/export.js";
 import { projectRoot } from "../src/util/project.js";
 import type { Benchmark, BenchInstance } from "./types.js";
@@ -74,7 +79,33 @@ function onnxruntimeBenchmark(w: Workload): Benchmark {
   };
 }
 
-export const ENGINE_BENCHMARKS: Benchmark[] = WORKLOADS.flatMap((w) => [libtorchBenchmark(w), onnxruntimeBenchmark(w)]);
+/** bench/predict.ts's whole-frame prediction with the ONNX Runtime engine behind the same volume predictor. */
+const volumePredictOnnxruntime: Benchmark = {
+  name: "acdc_cpu_volume_predict_onnxruntime",
+  description: "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict on onnxruntime-node vs PyTorch slice by slice",
+  iterations: 2,
+  warmup: 1,
+  async setup(): Promise<BenchInstance> {
+    const config = resolveConfig(loadConfigFile(join(projectRoot(), "configs", "acdc-cpu.yaml")));
+    manualSeed(0);
+    const model = new DeepLabV3(config.model).eval();
+    foldBatchNorm_(model);
+    const metadata = exportMetadata(config, { cardiosegVersion: "bench", weights: "random", iteration: null, foldBatchNorm: true, opset: 17, dynamic: true });
+    const bytes = modelToOnnx(model, { dynamic: true, metadata });
+    model.dispose();
+    const engine = await OnnxEngine.fromBytes(bytes, "acdc-cpu (random weights)", { threads: getNumThreads() });
+    const predictor = new Predictor(engine, config, "random weights");
+    const { volume } = benchVolume();
+    return {
+      async step() { await predictor.predictVolumeAsync(volume); },
+      dispose() { predictor.dispose(); },
+    };
+  },
+};
+
+export const ENGINE_BENCHMARKS: Benchmark[] = [
+  ...WORKLOADS.flatMap((w) => [libtorchBenchmark(w), onnxruntimeBenchmark(w)]), volumePredictOnnxruntime,
+];
 
 export interface EngineResult { name: string; ours_ms: number; pytorch_ms: number | null }
 
@@ -82,7 +113,8 @@ export interface EngineResult { name: string; ours_ms: number; pytorch_ms: numbe
 export function engineTable(results: readonly EngineResult[]): string[] {
   const byName = new Map(results.map((r) => [r.name, r]));
   const rows: string[] = [];
-  for (const w of WORKLOADS) {
+  const pairs = [...WORKLOADS, { key: "acdc_cpu_volume_predict", label: "acdc-cpu, one ACDC frame, volume predict" }];
+  for (const w of pairs) {
     const lt = byName.get(w.key), ort = byName.get(`${w.key}_onnxruntime`);
     if (!lt || !ort) continue;
     // Each engine's ratio is against the PyTorch rounds that alternated with it; the column shows their mean.
@@ -95,7 +127,7 @@ export function engineTable(results: readonly EngineResult[]): string[] {
   }
   if (rows.length === 0) return [];
   return [
-    "inference engines, ms per forward (median); ratio a/b = time of a / time of b, above 1: b is faster",
+    "inference engines, ms per forward or per volume (median); ratio a/b = time of a / time of b, above 1: b is faster",
     `${"workload".padEnd(42)} ${"libtorch".padStart(9)} ${"onnxrt".padStart(9)} ${"pytorch".padStart(9)}  ${"pt/lt".padStart(8)} ${"pt/ort".padStart(8)} ${"lt/ort".padStart(8)}`,
     ...rows,
   ];

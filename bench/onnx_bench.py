@@ -41,7 +41,9 @@ def resnet50():
     return deeplabv3_resnet50(weights=None, weights_backbone=None, num_classes=21, aux_loss=False)
 
 
-ONNX_BENCHMARKS = {}
+from predict_bench import volume_predict  # noqa: E402
+
+ONNX_BENCHMARKS = {"acdc_cpu_volume_predict_onnxruntime": volume_predict}
 for key, build, batch, channels in [("acdc_cpu_infer_b1", acdc_cpu, 1, 1), ("acdc_cpu_infer_b8", acdc_cpu, 8, 1),
                                     ("deeplabv3_resnet50_infer_b1", resnet50, 1, 3),
                                     ("deeplabv3_resnet50_infer_b8", resnet50, 8, 3)]:
