@@ -10,26 +10,27 @@ import { BENCHMARKS } from "./registry.js";
 import { PyTorchSide } from "./pytorch.js";
 import { trainLoopMemory, type MemoryReport } from "./memory.js";
 import type { Benchmark } from "./types.js";
+import { engineTable } from "./onnx.js";
 
 interface Result { name: string; ours_ms: number; pytorch_ms: number | null; ratio: number | null; note?: string }
 
-function timeOurs(step: () => void, iters: number): number[] {
+async function timeOurs(step: () => void | Promise<void>, iters: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
-    step();
+    await step();
     out.push(performance.now() - t0);
   }
   return out;
 }
 
 async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): Promise<Result> {
-  const inst = b.setup();
+  const inst = await b.setup();
   const ours: number[] = [];
   const theirs: number[] = [];
   let note: string | undefined;
   try {
-    timeOurs(() => inst.step(), b.warmup);
+    await timeOurs(() => inst.step(), b.warmup);
     let torchOk = torch !== null;
     if (torch) {
       const warm = await torch.run(b.name, b.warmup);
@@ -38,12 +39,12 @@ async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): 
     for (let r = 0; r < rounds; r++) {
       // Alternate which side goes first so slow drifts (thermal, other load) hit both equally.
       const oursFirst = r % 2 === 0;
-      if (oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+      if (oursFirst) ours.push(...await timeOurs(() => inst.step(), b.iterations));
       if (torch && torchOk) {
         const t = await torch.run(b.name, b.iterations);
         if (typeof t === "string") { torchOk = false; note = t; } else theirs.push(...t);
       }
-      if (!oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+      if (!oursFirst) ours.push(...await timeOurs(() => inst.step(), b.iterations));
     }
   } finally {
     inst.dispose();
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
   } finally {
     torch?.close();
   }
+  for (const line of engineTable(results)) console.log(line);
   let memory: MemoryReport | undefined;
   if (!values["skip-memory"]) {
     memory = trainLoopMemory(Number(values["memory-steps"]));

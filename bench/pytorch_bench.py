@@ -100,7 +100,11 @@ BENCHMARKS = {
 }
 # The model benchmarks live next to bench/deeplab.ts (its owner's file).
 from deeplab_bench import DEEPLAB_BENCHMARKS  # noqa: E402
+from onnx_bench import ONNX_BENCHMARKS  # noqa: E402
 BENCHMARKS.update(DEEPLAB_BENCHMARKS)
+BENCHMARKS.update(ONNX_BENCHMARKS)
+from predict_bench import PREDICT_BENCHMARKS  # noqa: E402
+BENCHMARKS.update(PREDICT_BENCHMARKS)
 
 
 def main():

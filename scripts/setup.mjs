@@ -1,5 +1,6 @@
 // Installs whatever is missing for cardioseg on this machine, then builds the native addon:
-//   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json;
+//   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json, with
+//      onnxruntime-node's binary download skipped (ONNXRUNTIME_NODE_INSTALL=skip);
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
 //   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
@@ -22,7 +23,9 @@ function ensureNpmPackages() {
     || statSync("package-lock.json").mtimeMs > statSync("node_modules/.package-lock.json").mtimeMs;
   if (!stale) return;
   console.log("setup: installing npm packages (npm ci)…");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  // onnxruntime-node's install script would download CUDA binaries from outside the npm registry;
+  // the CPU binary it ships in the package is the one cardioseg uses.
+  run("npm", ["ci", "--no-audit", "--no-fund"], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" } });
 }
 
 function isRoot() {

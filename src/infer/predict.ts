@@ -25,12 +25,13 @@ import { join } from "node:path";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
 import { writeDicomSeg } from "../io/dicom/index.js";
-import { Predictor } from "../train/predictor.js";
+import type { Predictor, OnPrediction } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
 import { StudyOutputs, type SegPer, type StudyResult } from "./study.js";
-import { predictVolume, StepProgress, type Log } from "./volume.js";
+import { slicesDone, StepProgress, type Log } from "./volume.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -45,6 +46,8 @@ export interface PredictOptions {
   /** Largest connected component per structure (3D). */
   lcc?: boolean;
   pngSpacing?: number;
+  /** Slices per network call (default: automatic, see PredictorOptions). */
+  batchSize?: number;
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
   predictor?: Predictor;
@@ -53,6 +56,8 @@ export interface PredictOptions {
   /** ED / ES frame of every cine (0-based), overriding Info.cfg and the LV volume rule. */
   ed?: number;
   es?: number;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface PredictOutput {
@@ -84,11 +89,19 @@ export function parseFormats(text: string): PredictFormat[] {
   return [...new Set(list)] as PredictFormat[];
 }
 
-export function runPredict(o: PredictOptions): PredictSummary {
+/** --batch-size: a positive integer, or "auto" (undefined). */
+export function parseBatchSize(text: string): number | undefined {
+  if (text === "auto") return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--batch-size must be a positive integer or auto, got "${text}"`);
+  return n;
+}
+
+export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
+  const predictor = o.predictor ?? await loadPredictor(o.model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
   const segPer = o.segPer ?? "study";
   const summary: PredictSummary = {
     model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
@@ -109,10 +122,10 @@ export function runPredict(o: PredictOptions): PredictSummary {
       out: o.out, classNames: predictor.classNames, seg: formats.includes("seg") ? segPer : false, ed: o.ed, es: o.es,
       log: (l) => progress.line(l),
     });
-    items.forEach((item, i) => {
+    for (const [i, item] of items.entries()) {
       const tag = `[${i + 1}/${items.length}] ${item.name}`;
       try {
-        const { out, image, labels } = predictItem(predictor, item, o, formats, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+        const { out, image, labels } = await predictItem(predictor, item, o, formats, (p) => progress.status(`${tag}: ${slicesDone(p)}`));
         summary.outputs.push(out);
         progress.line(`${tag}: ${out.dims.join("x")}, ${out.seconds.toFixed(1)} s -> ${join(o.out, item.name)}`);
         studyStep(() => studies.add(item, image, labels), item, summary, progress);
@@ -121,7 +134,7 @@ export function runPredict(o: PredictOptions): PredictSummary {
         progress.line(`${tag}: FAILED, skipped: ${messageOf(err)}`);
         studyStep(() => studies.failed(item), item, summary, progress);
       }
-    });
+    }
     summary.studies.push(...studies.results);
     summary.failures.push(...studies.failures);
   } finally {
@@ -141,11 +154,11 @@ function studyStep(step: () => string[], item: PredictItem, summary: PredictSumm
   }
 }
 
-function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
-  onSlice: (k: number, nz: number) => void): { out: PredictOutput; image: ImageVolume; labels: LabelVolume } {
+async function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
+  onProgress: OnPrediction): Promise<{ out: PredictOutput; image: ImageVolume; labels: LabelVolume }> {
   const started = performance.now();
   const image = item.load();
-  let labels = predictVolume(predictor, image, onSlice);
+  let labels = await predictor.predictVolumeAsync(image, onProgress);
   let removed: Record<string, number> | undefined;
   if (o.lcc) {
     const r = keepLargestComponents(labels);

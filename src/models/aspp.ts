@@ -1,7 +1,9 @@
 // aspp.ts owns Atrous Spatial Pyramid Pooling (Chen et al. 2017 §3.3) in torchvision's layout:
 // convs.0 = 1x1 branch, convs.1..n = 3x3 atrous branches, convs.last = image pooling; each branch is
 // conv + norm + ReLU; `project` = 1x1 conv over the concatenation + norm + ReLU + dropout 0.5.
-import { AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential } from "../nn/index.js";
+import {
+  AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential, attr, layerToOnnx, type OnnxGraph,
+} from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { makeNorm, type NormOptions } from "./norm.js";
@@ -32,6 +34,10 @@ export class ASPPPooling extends Sequential {
     // Bilinear from 1x1 is a broadcast; torchvision interpolates, so do the same for identical numbers.
     return consume(super.forward(x), (p) => F.interpolate(p, { size: [x.shape[2], x.shape[3]], mode: "bilinear", alignCorners: false }));
   }
+
+  override toOnnx(g: OnnxGraph, x: string): string {
+    return g.resizeBilinearLike(this, super.toOnnx(g, x), x);
+  }
 }
 
 export class ASPP extends Module {
@@ -55,5 +61,10 @@ export class ASPP extends Module {
     const joined = cat(outs, 1);
     for (const t of outs) t.dispose();
     return consume(joined, (j) => this.project.forward(j));
+  }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    const outs = [...this.convs].map((branch) => layerToOnnx(g, branch, x));
+    return this.project.toOnnx(g, g.op(this, "Concat", outs, { axis: attr.int(1) }));
   }
 }

@@ -2,12 +2,12 @@
 // torchvision's `classifier.0..4`), the auxiliary FCNHead on layer3 (`aux_classifier.0..4`), and the
 // DeepLabV3+ decoder (Chen et al. 2018: 48-channel 1x1 projection of the stride-4 layer1 features,
 // concatenated with the upsampled ASPP output, then 3x3 conv + 1x1 classifier; VainF's key layout).
-import { Conv2d, Dropout, Module, ReLU, Sequential } from "../nn/index.js";
+import { Conv2d, Dropout, Module, ReLU, Sequential, attr, type OnnxGraph } from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { ASPP } from "./aspp.js";
 import { makeNorm, type NormOptions } from "./norm.js";
-import type { BackboneFeatures } from "./resnet.js";
+import type { BackboneFeatures, OnnxFeatures } from "./resnet.js";
 import { consume } from "./chain.js";
 
 export interface HeadOptions {
@@ -36,6 +36,10 @@ export class DeepLabHead extends Sequential {
 
   forwardFeatures(f: BackboneFeatures): Tensor {
     return this.forward(f.out);
+  }
+
+  toOnnxFeatures(g: OnnxGraph, f: OnnxFeatures): string {
+    return this.toOnnx(g, f.out);
   }
 }
 
@@ -89,5 +93,11 @@ export class DeepLabV3PlusHead extends Module {
 
   forwardFeatures(f: BackboneFeatures): Tensor {
     return this.forward(f);
+  }
+
+  toOnnxFeatures(g: OnnxGraph, f: OnnxFeatures): string {
+    const low = this.project.toOnnx(g, f.low);
+    const up = g.resizeBilinearLike(this, this.aspp.toOnnx(g, f.out), low);
+    return this.classifier.toOnnx(g, g.op(this, "Concat", [low, up], { axis: attr.int(1) }));
   }
 }

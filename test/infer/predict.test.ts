@@ -44,7 +44,7 @@ before(async () => {
   for (let p = 0; p < nx * ny; p++) grey[p] = Math.min(255, Math.max(0, Math.round(image.data[p] / 4)));
   writeFileSync(inputs.png, encodePngMask(grey, nx, ny));
   writeFileSync(inputs.corrupt, Buffer.from("this is not a NIfTI file at all"));
-  summary = runPredict({
+  summary = await runPredict({
     model: run.runDir, out: out(), formats: ["nifti", "png", "contours", "seg"], tta: true, lcc: true, log: () => undefined,
     inputs: [inputs.oblique, inputs.missing, inputs.cine4d, inputs.png, CINE, inputs.corrupt],
   });

@@ -132,11 +132,11 @@ test("ED/ES choice: ties go to the first frame, --ed outside the cine is refused
   assert.match(notes[0], /no LV class/);
 });
 
-test("predict on a 4D NIfTI writes study.json beside the per-frame outputs, from the predicted label maps", () => {
+test("predict on a 4D NIfTI writes study.json beside the per-frame outputs, from the predicted label maps", async () => {
   const input = cineFolder("predict", "ED: 2\nES: 4\nNbFrame: 4\n");
   const out = join(run.root, "pred");
   const lines: string[] = [];
-  const s = runPredict({ model: run.runDir, inputs: [input], out, formats: ["nifti"], log: (l) => lines.push(l) });
+  const s = await runPredict({ model: run.runDir, inputs: [input], out, formats: ["nifti"], log: (l) => lines.push(l) });
   assert.deepEqual(s.failures, []);
   const study = readStudy(join(out, "heart_4d", "study.json"));
   const predicted = [0, 1, 2, 3].map((t) => readNifti(join(out, `heart_4d_t0${t}`, `heart_4d_t0${t}_pred.nii.gz`)) as LabelVolume);
@@ -162,10 +162,10 @@ test("a DICOM cine gets one SEG per series for all its phases by default, on the
   assert.equal(readStudy(join(out, "cine", "study.json")).seg, "seg_series1.dcm");
 });
 
-test("predict --seg-per phase keeps one SEG per phase; the default writes the study's", () => {
+test("predict --seg-per phase keeps one SEG per phase; the default writes the study's", async () => {
   const study = join(run.root, "pred-dicom-study"), phase = join(run.root, "pred-dicom-phase");
-  const a = runPredict({ model: run.runDir, inputs: [CINE], out: study, formats: ["seg"], log: () => undefined });
-  const b = runPredict({ model: run.runDir, inputs: [CINE], out: phase, formats: ["seg"], segPer: "phase", log: () => undefined });
+  const a = await runPredict({ model: run.runDir, inputs: [CINE], out: study, formats: ["seg"], log: () => undefined });
+  const b = await runPredict({ model: run.runDir, inputs: [CINE], out: phase, formats: ["seg"], segPer: "phase", log: () => undefined });
   assert.deepEqual([a.failures, b.failures], [[], []]);
   assert.equal(a.seg_per, "study");
   assert.ok(existsSync(join(study, "cine", "seg_series1.dcm")) && existsSync(join(study, "cine", "seg_series2.dcm")));

@@ -14,6 +14,8 @@ interface PredictFlags {
   segPer: string;
   ed?: string;
   es?: string;
+  batchSize: string;
+  engine: string;
 }
 
 /** A frame number option: a non-negative integer. */
@@ -29,7 +31,7 @@ export function registerPredict(program: Command): void {
     .command("predict")
     .description("segment images with a trained model: NIfTI files, DICOM series folders or .dcm files, PNG slices")
     .argument("<inputs...>", "images to segment")
-    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint")
+    .requiredOption("--model <path>", "run folder (best, else last weights) or a .safetensors checkpoint (or, with --engine onnx, a .onnx file)")
     .requiredOption("--out <dir>", "output folder: OUT/<name>/<name>_pred.nii.gz, <name>_pred.png, overlay.png, contours/; OUT/<study>/study.json, seg.dcm")
     .option("--format <list>", "comma-separated: nifti, png (masks + overlay), contours, seg (DICOM inputs)", "nifti,png")
     .option("--tta", "flip test-time augmentation (average over identity, horizontal and vertical flips)")
@@ -38,15 +40,19 @@ export function registerPredict(program: Command): void {
     .option("--seg-per <unit>", "DICOM SEG per study (one multi-frame SEG for all phases of a cine) or per phase", "study")
     .option("--ed <frame>", "end-diastolic frame of each cine, from 0 as in the _tNN/_phaseNN names (default: Info.cfg, else largest LV volume)")
     .option("--es <frame>", "end-systolic frame of each cine, from 0 (default: Info.cfg, else smallest LV volume)")
+    .option("--batch-size <n>", "slices per network call, or auto (about 5 ACDC slices; memory grows with it)", "auto")
+    .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .action(async (inputs: string[], flags: PredictFlags) => {
+      const { parseFormats, runPredict, parseBatchSize } = await import("../../infer/predict.js");
+      const { parseEngine } = await import("../../infer/engines.js");
       const pngSpacing = Number(flags.pngSpacing);
       if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
       const segPer = flags.segPer;
       if (segPer !== "study" && segPer !== "phase") throw new Error(`--seg-per must be "study" or "phase", got "${segPer}"`);
       const ed = frameOption("--ed", flags.ed), es = frameOption("--es", flags.es);
-      const { parseFormats, runPredict } = await import("../../infer/predict.js");
-      const s = runPredict({
+      const s = await runPredict({
         model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing, segPer, ed, es,
+        batchSize: parseBatchSize(flags.batchSize), engine: parseEngine(flags.engine),
       });
       console.log(`${s.outputs.length} volume(s) predicted into ${flags.out}${s.failures.length ? `; ${s.failures.length} failed:` : ""}`);
       for (const f of s.failures) console.log(`  ${f.input}: ${f.message}`);
