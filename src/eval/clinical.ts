@@ -66,3 +66,31 @@ export function clinicalReport(subjects: readonly SubjectPhases[]): ClinicalRepo
   }
   return { subjects: rows, agreement: agree };
 }
+
+/**
+ * Structure volumes (mL) of one label map: voxels of each named class (value = index in
+ * `classNames`; index 0, background, is skipped) times the voxel volume — the volume_ml that
+ * src/eval/score.ts reports per case, computed without the surface metrics.
+ */
+export function phaseVolumes(labels: ArrayLike<number>, spacing: readonly number[], classNames: readonly string[]): PhaseVolumes {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const voxelMl = (spacing[0] * spacing[1] * spacing[2]) / 1000;
+  const out: PhaseVolumes = {};
+  for (let c = 1; c < classNames.length; c++) out[classNames[c]] = counts[c] * voxelMl;
+  return out;
+}
+
+/**
+ * ED and ES when no file says which frames they are: the frames with the largest and the
+ * smallest LV cavity volume (first on ties); null without two frames with an LV volume.
+ */
+export function edEsFromLvVolumes(lv: readonly (number | null | undefined)[]): { ed: number; es: number } | null {
+  let ed = -1, es = -1;
+  lv.forEach((v, t) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    if (ed < 0 || v > (lv[ed] as number)) ed = t;
+    if (es < 0 || v < (lv[es] as number)) es = t;
+  });
+  return ed >= 0 && es >= 0 && ed !== es ? { ed, es } : null;
+}
