@@ -2,7 +2,9 @@
 //   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json;
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
-//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed.
+//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
+//   4. Debian's chromium for the web app's browser tests (apt-get as root when missing; without it
+//      those tests skip and say why, and `cardioseg serve` itself does not need it).
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -45,6 +47,22 @@ function ensureLibtorch() {
   );
 }
 
+function findChromium() {
+  return [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => p && existsSync(p));
+}
+
+function ensureChromium() {
+  if (findChromium() || !existsSync("/usr/bin/apt-get") || !isRoot()) return;
+  console.log("setup: chromium not found; installing Debian's chromium with apt-get (for the browser tests)…");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  try {
+    run("apt-get", ["install", "-y", "-qq", "chromium"], { env });
+  } catch {
+    run("apt-get", ["update", "-qq"], { env });
+    run("apt-get", ["install", "-y", "-qq", "chromium"], { env });
+  }
+}
+
 function ensureAddon() {
   run(process.execPath, ["scripts/build-addon.mjs", "--if-stale"]);
 }
@@ -53,6 +71,7 @@ try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
   ensureAddon();
+  ensureChromium();
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
