@@ -2,8 +2,9 @@
 // src/eval/clinical.ts) bundled by esbuild into dist/web with web/index.html. It is rebuilt when
 // any input the last build read is newer than its output, so `cardioseg serve` always serves the
 // page of the sources beside it; esbuild's metafile lists those inputs.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileAtomic } from "../util/fs.js";
 import { projectRoot } from "../util/project.js";
 
 export interface WebBundle {
@@ -36,15 +37,17 @@ export async function ensureWebBundle(root = projectRoot()): Promise<WebBundle> 
   const dir = join(root, "dist", "web");
   if (!stale(root, dir)) return { dir, rebuilt: false };
   const { build } = await import("esbuild");
-  mkdirSync(dir, { recursive: true });
   const result = await build({
     absWorkingDir: root,
     entryPoints: { app: "web/src/main.ts" },
     bundle: true, format: "esm", target: "es2022", platform: "browser",
     outdir: dir, minify: true, sourcemap: true, metafile: true, logLevel: "silent",
-    legalComments: "none",
+    legalComments: "none", write: false,
   });
-  writeFileSync(join(dir, "meta.json"), JSON.stringify({ inputs: result.metafile.inputs }));
-  copyFileSync(join(root, "web", "index.html"), join(dir, "index.html"));
+  // Each file is replaced whole (two servers or test files may build at once); meta.json last,
+  // as the stamp that the rest is complete.
+  for (const f of result.outputFiles) writeFileAtomic(f.path, f.contents);
+  writeFileAtomic(join(dir, "index.html"), readFileSync(join(root, "web", "index.html")));
+  writeFileAtomic(join(dir, "meta.json"), JSON.stringify({ inputs: result.metafile.inputs }));
   return { dir, rebuilt: true };
 }
