@@ -58,6 +58,8 @@ export const api = {
   }).then(check),
   downloadUrl: (id: string, what: "labels.nii.gz" | "seg" | "contours.zip", frame?: number) =>
     `/api/studies/${encodeURIComponent(id)}/download/${what}${frame === undefined ? "" : `?frame=${frame}`}`,
+  /** Marks a study as in use (it would otherwise expire after the server's --study-ttl-min). */
+  touch: (id: string) => json<StudyInfo>(`/api/studies/${encodeURIComponent(id)}`),
   /** Tells the server the page is done with a study (also when the page is closing). */
   close(id: string): void {
     navigator.sendBeacon(`/api/studies/${encodeURIComponent(id)}/close`);

@@ -83,6 +83,9 @@ export class ViewerPage {
     this.wireDownloads();
     if (this.info.data) void this.loadDataList();
     window.addEventListener("pagehide", () => { if (this.study) api.close(this.study.id); });
+    // The server deletes a study left unused for its TTL; an open page keeps its study alive.
+    const ttlMs = this.info.limits.studyTtlMin * 60_000;
+    window.setInterval(() => { if (this.study) void api.touch(this.study.id).catch(() => undefined); }, Math.max(10_000, ttlMs / 3));
   }
 
   // ---- opening -------------------------------------------------------------------------------
