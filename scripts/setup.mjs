@@ -4,8 +4,9 @@
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
 //   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
-//   4. test tools from Debian: dicom3tools (dciodvfy, the DICOM validator the SEG tests run), with
-//      apt-get as root; elsewhere a note, and those tests skip saying why.
+//   4. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
+//      SEG tests run) and chromium (the web app's browser tests; `cardioseg serve` itself does not
+//      need it); elsewhere a note, and those tests skip saying why.
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -51,7 +52,7 @@ function ensureLibtorch() {
 }
 
 /** Debian packages the tests use, each found by one of its programs. */
-const TEST_TOOLS = [{ pkg: "dicom3tools", program: "dciodvfy" }];
+const TEST_TOOLS = [{ pkg: "dicom3tools", program: "dciodvfy" }, { pkg: "chromium", program: "chromium" }];
 
 function onPath(program) {
   return spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;

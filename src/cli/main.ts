@@ -1,6 +1,6 @@
 // src/cli — the one command-line interface, `cardioseg <command>`. Each sub-command lives in
 // commands/<name>.ts and only parses arguments and calls into the library layers. Commands that
-// run a network (train, evaluate, predict, demo, export) import their layer when they run, so the others
+// run a network (train, evaluate, predict, demo, export, serve) import their layer when they run, so the others
 // and --help start without loading libtorch (~0.4 s).
 import { Command } from "commander";
 import { registerConvert } from "./commands/convert.js";
@@ -12,13 +12,14 @@ import { registerPredict } from "./commands/predict.js";
 import { registerReport } from "./commands/report.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerExport } from "./commands/export.js";
+import { registerServe } from "./commands/serve.js";
 
 export function buildProgram(): Command {
   const program = new Command("cardioseg")
-    .description("DeepLab v3 segmentation of cardiac MRI: convert, synth, train, evaluate, predict, score, report, export")
+    .description("DeepLab v3 segmentation of cardiac MRI: convert, synth, train, evaluate, predict, score, report, export, serve")
     .version("0.1.0")
     .showHelpAfterError();
-  for (const register of [registerConvert, registerSynth, registerTrain, registerScore, registerEvaluate, registerPredict, registerReport, registerDemo, registerExport]) {
+  for (const register of [registerConvert, registerSynth, registerTrain, registerScore, registerEvaluate, registerPredict, registerReport, registerDemo, registerExport, registerServe]) {
     register(program);
   }
   return program;

@@ -3,7 +3,6 @@
 // Needs the structures named LV (cavity), RV (cavity) and MYO (LV myocardium) in the class list
 // and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF. The score and
 // predict's study summary (src/infer/study.ts) both compute volumes and indices here.
-import type { LabelVolume } from "../io/image.js";
 import { agreement, type Agreement } from "./stats.js";
 
 /** Myocardial tissue density, g/mL (the value used by ACDC and most CMR software). */
@@ -31,14 +30,6 @@ export interface ClinicalReport {
 /** Volume of one voxel in mL from the voxel size along i, j, k in mm. */
 export function voxelVolumeMl(spacing: readonly number[]): number {
   return (spacing[0] * spacing[1] * spacing[2]) / 1000;
-}
-
-/** Structure volumes (mL) of one label map: voxel count x voxel volume, per class after background. */
-export function phaseVolumes(labels: LabelVolume, classNames: readonly string[]): PhaseVolumes {
-  const counts = new Float64Array(classNames.length);
-  for (const v of labels.data) if (v < counts.length) counts[v]++;
-  const voxelMl = voxelVolumeMl(labels.spacing);
-  return Object.fromEntries(classNames.slice(1).map((name, i) => [name, counts[i + 1] * voxelMl]));
 }
 
 /** Indices from the ED and ES volumes of one subject; null where a phase or structure is absent. */
@@ -95,4 +86,32 @@ export function clinicalReport(subjects: readonly SubjectPhases[]): ClinicalRepo
     if (p.length > 0) agree[index] = agreement(p, t);
   }
   return { subjects: rows, agreement: agree };
+}
+
+/**
+ * Structure volumes (mL) of one label map: voxels of each named class (value = index in
+ * `classNames`; index 0, background, is skipped) times the voxel volume — the volume_ml that
+ * src/eval/score.ts reports per case, computed without the surface metrics.
+ */
+export function phaseVolumes(labels: ArrayLike<number>, spacing: readonly number[], classNames: readonly string[]): PhaseVolumes {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < labels.length; i++) counts[labels[i] & 255]++;
+  const voxelMl = voxelVolumeMl(spacing);
+  const out: PhaseVolumes = {};
+  for (let c = 1; c < classNames.length; c++) out[classNames[c]] = counts[c] * voxelMl;
+  return out;
+}
+
+/**
+ * ED and ES when no file says which frames they are: the frames with the largest and the
+ * smallest LV cavity volume (first on ties); null without two frames with an LV volume.
+ */
+export function edEsFromLvVolumes(lv: readonly (number | null | undefined)[]): { ed: number; es: number } | null {
+  let ed = -1, es = -1;
+  lv.forEach((v, t) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    if (ed < 0 || v > (lv[ed] as number)) ed = t;
+    if (es < 0 || v < (lv[es] as number)) es = t;
+  });
+  return ed >= 0 && es >= 0 && ed !== es ? { ed, es } : null;
 }

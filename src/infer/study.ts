@@ -20,7 +20,7 @@ import { writeDicomSeg, type DicomSegSource } from "../io/dicom/index.js";
 import { parseAcdcInfo } from "../io/datasets/acdc.js";
 import { readInputText } from "../io/errors.js";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
-import { cineIndices, phaseVolumes, type CineIndices, type PhaseVolumes } from "../eval/clinical.js";
+import { cineIndices, edEsFromLvVolumes, phaseVolumes, type CineIndices, type PhaseVolumes } from "../eval/clinical.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { PredictItem } from "./inputs.js";
 
@@ -123,7 +123,7 @@ export class StudyOutputs {
     const trigger = Number(image.meta.triggerTime);
     cine.frames[t] = {
       frame: t, name: item.name, trigger_time_ms: Number.isFinite(trigger) ? trigger : null,
-      volume_ml: phaseVolumes(labels, this.o.classNames),
+      volume_ml: phaseVolumes(labels.data, labels.spacing, this.o.classNames),
     };
     cine.slices = Math.max(cine.slices, labels.dims[2] ?? 1);
     if (this.o.seg === "study" && item.kind === "dicom") {
@@ -235,16 +235,17 @@ export function edEs(frames: readonly StudyFrameJson[], input: string, o: Pick<S
   const lv = frames.map((f) => f.volume_ml.LV);
   const byVolume = lv.every((v) => v !== undefined);
   if (!byVolume && (o.ed === undefined || o.es === undefined) && !info) notes.push("no LV class: ED and ES cannot be found from volumes");
-  const pick = (user: number | undefined, fromInfo: number | undefined, best: (a: number, b: number) => boolean): [number | null, EdEsSource | null] => {
+  const fromVolume = byVolume ? edEsFromLvVolumes(lv) : null;
+  if (byVolume && !fromVolume && (o.ed === undefined || o.es === undefined) && !info) {
+    notes.push("the LV volume is the same in every frame: ED and ES cannot be found from volumes");
+  }
+  const pick = (user: number | undefined, fromInfo: number | undefined, auto: number | undefined): [number | null, EdEsSource | null] => {
     if (user !== undefined) return [user, "user"];
     if (fromInfo !== undefined) return [fromInfo, "Info.cfg"];
-    if (!byVolume) return [null, null];
-    let k = 0;
-    for (let t = 1; t < n; t++) if (best(lv[t], lv[k])) k = t;
-    return [k, "LV volume"];
+    return auto === undefined ? [null, null] : [auto, "LV volume"];
   };
-  const [ed, edFrom] = pick(o.ed, info?.ed, (a, b) => a > b);
-  const [es, esFrom] = pick(o.es, info?.es, (a, b) => a < b);
+  const [ed, edFrom] = pick(o.ed, info?.ed, fromVolume?.ed);
+  const [es, esFrom] = pick(o.es, info?.es, fromVolume?.es);
   return { ed, es, edFrom, esFrom };
 }
 
