@@ -66,6 +66,8 @@ export interface ExperimentConfig {
   device: "cpu" | "cuda";
   /** Intra-op threads (0 = the engine's default). */
   threads: number;
+  /** Train with weights and activations in NHWC (channels-last) memory: oneDNN's faster layout on CPU. */
+  channelsLast: boolean;
   model: ModelConfig;
   data: DataConfig;
   train: TrainLoopConfig;
@@ -79,6 +81,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   seed: 1,
   device: "cpu",
   threads: 0,
+  channelsLast: true,
   // numClasses 0 = the task's (4 for regions, 2 for contour), filled in by resolveConfig.
   model: { ...defaultModelConfig, numClasses: 0 },
   data: {

@@ -87,6 +87,7 @@ export class Trainer {
     this.dropoutRng = new Generator(o.config.seed);
     this.model = new DeepLabV3(o.config.model, { dropoutGenerator: this.dropoutRng });
     if (this.device !== "cpu") this.model.to(this.device);
+    if (o.config.channelsLast) this.model.to({ memoryFormat: "channelsLast" });
     this.model.train();
     this.opt = buildOptimizer(this.model, o.config.optim);
     this.weight = o.classWeights ? tensor([...o.classWeights], { dtype: "float32" }).to(this.device).keep() : null;
