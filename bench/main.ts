@@ -1,7 +1,8 @@
 // main.ts: `npm run bench [-- --json FILE] [--only a,b] [--rounds N] [--threads N] [--no-pytorch]
-// [--skip-memory] [--memory-steps N] [--same-omp]`. For each registered benchmark, cardioseg and PyTorch run
-// alternating rounds with the same thread count; medians of the per-iteration times are compared
-// as ratio = pytorch_ms / ours_ms (above 1 means cardioseg is faster). Then the memory benchmark.
+// [--skip-memory] [--memory-steps N] [--same-omp] [--skip-train] [--train-iterations N]`. For each
+// registered benchmark, cardioseg and PyTorch run alternating rounds with the same thread count;
+// medians of the per-iteration times are compared as ratio = pytorch_ms / ours_ms (above 1 means
+// cardioseg is faster). Then the memory benchmark, then `cardioseg train` itself (it/s).
 import { parseArgs } from "node:util";
 import { getNumThreads, setNumThreads } from "../src/tensor/index.js";
 import { writeFileAtomic } from "../src/util/fs.js";
@@ -9,6 +10,7 @@ import { percentile } from "../src/util/stats.js";
 import { BENCHMARKS } from "./registry.js";
 import { PyTorchSide } from "./pytorch.js";
 import { trainLoopMemory, type MemoryReport } from "./memory.js";
+import { trainItsPerSecond, type TrainSpeedReport } from "./acdc-train.js";
 import type { Benchmark } from "./types.js";
 import { engineTable } from "./onnx.js";
 
@@ -81,6 +83,8 @@ async function main(): Promise<void> {
       "skip-memory": { type: "boolean", default: false },
       "same-omp": { type: "boolean", default: false },
       "memory-steps": { type: "string", default: "1000" },
+      "skip-train": { type: "boolean", default: false },
+      "train-iterations": { type: "string", default: "100" },
     },
   });
   if (values.threads) setNumThreads(Number(values.threads));
@@ -111,9 +115,14 @@ async function main(): Promise<void> {
     memory = trainLoopMemory(Number(values["memory-steps"]));
     printMemory(memory);
   }
+  let train: TrainSpeedReport | undefined;
+  if (!values["skip-train"]) {
+    train = trainItsPerSecond(Number(values["train-iterations"]));
+    console.log(`${train.command}: ${train.itPerS.toFixed(3)} it/s (training loop, from metrics.jsonl; whole command ${train.wallS.toFixed(0)} s)`);
+  }
   if (values.json) {
     const benchmarks = results.map(({ name, ours_ms, pytorch_ms, ratio }) => ({ name, ours_ms, pytorch_ms, ratio }));
-    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory }, null, 2)}\n`);
+    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory, train }, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
   }
 }

@@ -2,6 +2,7 @@
 // torchvision's `classifier.0..4`), the auxiliary FCNHead on layer3 (`aux_classifier.0..4`), and the
 // DeepLabV3+ decoder (Chen et al. 2018: 48-channel 1x1 projection of the stride-4 layer1 features,
 // concatenated with the upsampled ASPP output, then 3x3 conv + 1x1 classifier; VainF's key layout).
+// ReLUs after a norm run in place, as in aspp.ts.
 import { Conv2d, Dropout, Module, ReLU, Sequential, attr, type OnnxGraph } from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
@@ -29,7 +30,7 @@ export class DeepLabHead extends Sequential {
       new ASPP(o.inChannels, o.rates, o.channels, o.norm, o.dropout, o.generator),
       new Conv2d(o.channels, o.channels, 3, { padding: 1, bias: false }),
       makeNorm(o.channels, o.norm),
-      new ReLU(),
+      new ReLU(true),
       new Conv2d(o.channels, o.numClasses, 1),
     );
   }
@@ -50,7 +51,7 @@ export class FCNHead extends Sequential {
     super(
       new Conv2d(inChannels, inter, 3, { padding: 1, bias: false }),
       makeNorm(inter, norm),
-      new ReLU(),
+      new ReLU(true),
       new Dropout(0.1, generator),
       new Conv2d(inter, numClasses, 1),
     );
@@ -71,13 +72,13 @@ export class DeepLabV3PlusHead extends Module {
   constructor(o: PlusHeadOptions) {
     super();
     this.project = new Sequential(
-      new Conv2d(o.lowLevelInChannels, o.lowLevelChannels, 1, { bias: false }), makeNorm(o.lowLevelChannels, o.norm), new ReLU(),
+      new Conv2d(o.lowLevelInChannels, o.lowLevelChannels, 1, { bias: false }), makeNorm(o.lowLevelChannels, o.norm), new ReLU(true),
     );
     this.aspp = new ASPP(o.inChannels, o.rates, o.channels, o.norm, o.dropout, o.generator);
     this.classifier = new Sequential(
       new Conv2d(o.lowLevelChannels + o.channels, o.channels, 3, { padding: 1, bias: false }),
       makeNorm(o.channels, o.norm),
-      new ReLU(),
+      new ReLU(true),
       new Conv2d(o.channels, o.numClasses, 1),
     );
   }
