@@ -5,6 +5,9 @@
 #include <ATen/Parallel.h>
 #include <cstring>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace cs {
 
@@ -339,6 +342,15 @@ DEF(cudaSynchronize) {
 DEF(hasMKLDNN) { return Napi::Boolean::New(ENV, at::hasMKLDNN()); }
 DEF(parallelInfo) { return Napi::String::New(ENV, at::get_parallel_info()); }
 DEF(setFlushDenormal) { return Napi::Boolean::New(ENV, at::globalContext().setFlushDenormal(flag(info, 0))); }
+// mallopt(param, value): glibc's allocator knob (M_TRIM_THRESHOLD -1, M_TOP_PAD -2, M_MMAP_THRESHOLD -3);
+// false where it is refused or the C library is not glibc.
+DEF(mallopt) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(ENV, ::mallopt(static_cast<int>(i64(info, 0)), static_cast<int>(i64(info, 1))) == 1);
+#else
+  return Napi::Boolean::New(ENV, false);
+#endif
+}
 
 void registerCore(Napi::Env env, Napi::Object exports) {
   REG(dispose);
@@ -376,6 +388,7 @@ void registerCore(Napi::Env env, Napi::Object exports) {
   REG(hasMKLDNN);
   REG(parallelInfo);
   REG(setFlushDenormal);
+  REG(mallopt);
 }
 
 }  // namespace cs

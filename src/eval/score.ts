@@ -23,7 +23,7 @@
 // Sunnybrook (one slice per case) this scores the myocardium only where an o-contour was drawn,
 // exactly: a voxel outside the i-contour is known not to be LV cavity but may be myocardium.
 import { assertSameGeometry, UNANNOTATED, type LabelVolume } from "../io/image.js";
-import { clinicalReport, type SubjectPhases } from "./clinical.js";
+import { clinicalReport, voxelVolumeMl, type SubjectPhases } from "./clinical.js";
 import { ConfusionMatrix, summaryScores } from "./confusion.js";
 import { nanmean, sampleSd } from "./stats.js";
 import { structureScores } from "./surface.js";
@@ -155,7 +155,7 @@ export class ScoreAccumulator {
   private caseScores(input: ScoreCaseInput, notDrawn: ReadonlySet<number>): CaseScores {
     const { pred, truth } = input;
     const dims = truth.dims.slice(0, 3), spacing = truth.spacing.slice(0, 3);
-    const voxelMl = (spacing[0] * spacing[1] * spacing[2]) / 1000;
+    const voxelMl = voxelVolumeMl(spacing);
     const out: CaseScores = {
       id: input.id, phase: input.phase, subject: input.subject ?? subjectFromId(input.id),
       dice: {}, hd95_mm: {}, assd_mm: {}, volume_ml: {}, volume_ml_gt: {},

@@ -130,14 +130,14 @@ async function trainStage(o: FoldsOptions, fold: number, log: Log): Promise<Trai
 }
 
 /** Evaluate fold `fold` on its own validation patients unless its scores exist. */
-function evaluateStage(o: FoldsOptions, fold: number, log: Log): EvaluationReport {
+async function evaluateStage(o: FoldsOptions, fold: number, log: Log): Promise<EvaluationReport> {
   const dir = foldDir(o.out, fold);
   const scores = join(dir, "eval", "scores.json");
   if (existsSync(scores)) {
     log(`fold ${fold}: evaluation done already (${scores})`);
     return JSON.parse(readFileSync(scores, "utf8")) as EvaluationReport;
   }
-  const r = runEvaluate({ model: dir, data: o.data, out: dir, lcc: o.lcc, tta: o.tta, log });
+  const r = await runEvaluate({ model: dir, data: o.data, out: dir, lcc: o.lcc, tta: o.tta, log });
   if (r.report.evaluation.selection !== "validation") {
     throw new Error(`fold ${fold}: evaluate did not find the fold's validation patients (selection ${r.report.evaluation.selection})`);
   }
@@ -156,7 +156,7 @@ export async function runFolds(o: FoldsOptions): Promise<CvResult> {
       complete = false;
       break;
     }
-    done.push({ fold, dir: foldDir(o.out, fold), training, report: evaluateStage(o, fold, log) });
+    done.push({ fold, dir: foldDir(o.out, fold), training, report: await evaluateStage(o, fold, log) });
   }
   return { ...summarise(o, done, only), complete };
 }

@@ -17,7 +17,7 @@ import { formatScoreReport } from "../eval/format.js";
 import { writeRunReport } from "../report/build.js";
 import { modelConfigDiff, readSidecar } from "../train/checkpoint.js";
 import { checkpointFinished } from "../train/plan.js";
-import { Predictor } from "../train/predictor.js";
+import { Predictor } from "./predictor.js";
 import { resolveRunConfig, runTraining, type RunOptions } from "../train/run.js";
 import type { ProgressMode } from "../train/progress.js";
 import { runEvaluate, type EvaluateResult } from "./evaluate.js";
@@ -84,9 +84,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   step(log, 3, "evaluating on the run's validation patients");
   const predictor = Predictor.load(runDir);
   try {
-    const evaluation = runEvaluate({ model: runDir, data: dataDir, out: runDir, overlays: 3, predictor, log });
+    const evaluation = await runEvaluate({ model: runDir, data: dataDir, out: runDir, overlays: 3, predictor, log });
     step(log, 4, `predicting one validation case -> ${join(runDir, "predict")}`);
-    const prediction = runPredict({
+    const prediction = await runPredict({
       model: runDir, inputs: [demoInput(dataDir, evaluation)], out: join(runDir, "predict"),
       formats: ["nifti", "png", "contours"], lcc: true, predictor, log,
     });

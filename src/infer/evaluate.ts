@@ -24,13 +24,14 @@ import { applyTask } from "../data/tasks.js";
 import { ScoreAccumulator, caseMeanDice, type CaseScores, type ScoreReport } from "../eval/score.js";
 import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
-import { Predictor } from "../train/predictor.js";
+import type { Predictor } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
 import { modelName, resolveModelPath } from "../train/model-path.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { stemOf } from "./inputs.js";
 import { runDirOf, selectEvaluationPatients, type PatientSelection } from "./selection.js";
-import { predictVolume, seconds, StepProgress, type Log } from "./volume.js";
+import { seconds, slicesDone, StepProgress, type Log } from "./volume.js";
 import { keepLargestComponents } from "./postprocess.js";
 
 export interface EvaluateOptions {
@@ -54,8 +55,12 @@ export interface EvaluateOptions {
    * annotated structures when it declares them (Sunnybrook: MYO and LV), else every class.
    */
   structures?: readonly string[];
+  /** Slices per network call (default: automatic, see PredictorOptions). */
+  batchSize?: number;
   log?: Log;
   predictor?: Predictor;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface EvaluationInfo {
@@ -80,12 +85,12 @@ export interface EvaluateResult {
 
 interface Kept { order: number; dice: number; id: string; image: ImageVolume; pred: LabelVolume; truth: LabelVolume }
 
-export function runEvaluate(o: EvaluateOptions): EvaluateResult {
+export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
-  const predictor = o.predictor ?? Predictor.load(model, { flipTTA: o.tta });
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
   try {
     const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients, patientGroups(dataset));
     const wanted = new Set(selection.patients);
@@ -93,7 +98,7 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
     const outDir = o.out ?? (o.model ? runDirOf(o.model, statSync(o.model).isDirectory()) : join("runs", modelName(model)));
     const structures = scoredStructures(o.structures, dataset, predictor.classNames, log);
-    const { report, kept } = scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
+    const { report, kept } = await scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
     const evaluation: EvaluationInfo = {
       model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
       structures: report.classes.slice(1),
@@ -129,21 +134,21 @@ function describeSelection(s: PatientSelection): string {
   return "all patients; pass --patients to choose";
 }
 
-function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
-  log: Log): { report: ScoreReport; kept: Kept[] } {
+async function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
+  log: Log): Promise<{ report: ScoreReport; kept: Kept[] }> {
   const acc = new ScoreAccumulator(predictor.classNames, { structures: o.structures });
   const skipped: { id: string; reason: string }[] = [];
   const kept: Kept[] = [];
   const keepEach = Math.max(0, o.overlays ?? 3);
   const progress = new StepProgress(log);
-  cases.forEach((c, i) => {
+  for (const [i, c] of cases.entries()) {
     const id = caseId(dataset, c);
     const tag = `[${i + 1}/${cases.length}] ${id}`;
     const started = performance.now();
     try {
       const { image, labels } = loadCase(c);
       if (!labels) throw new Error("no ground-truth labels");
-      const raw = predictVolume(predictor, image, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+      const raw = await predictor.predictVolumeAsync(image, (p) => progress.status(`${tag}: ${slicesDone(p)}`));
       const pred = o.lcc ? keepLargestComponents(raw).labels : raw;
       const truth = taskTruth(labels, predictor);
       const phase = c.phase === "ED" || c.phase === "ES" ? c.phase : null;
@@ -156,7 +161,7 @@ function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly Datase
       skipped.push({ id, reason });
       progress.line(`${tag}: skipped: ${reason}`);
     }
-  });
+  }
   return { report: acc.result(skipped), kept };
 }
 

@@ -11,11 +11,12 @@
 //
 // Memory: parameters and buffers are long-lived (kept out of tidy scopes) and owned by the module;
 // `dispose()` frees them.
-import { noGrad, tidy, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
+import { noGrad, tidy, type DType, type DeviceLike, type MemoryFormat, type Tensor } from "../tensor/index.js";
 import { Parameter, isParameter } from "./parameter.js";
 
 export type StateDict = Map<string, Tensor>;
-export type ToTarget = DType | DeviceLike | { dtype?: DType; device?: DeviceLike };
+/** memoryFormat applies to 4-d parameters and buffers only, as PyTorch's module.to(memory_format=...). */
+export type ToTarget = DType | DeviceLike | { dtype?: DType; device?: DeviceLike; memoryFormat?: MemoryFormat };
 
 /** A module whose forward maps one tensor to one tensor (what Sequential chains). */
 export type Layer = Module & { forward(x: Tensor): Tensor };
@@ -207,15 +208,19 @@ export abstract class Module {
     return this.to("cpu");
   }
 
-  private moveOwnTensors(want: { dtype?: DType; device?: DeviceLike }): void {
+  private moveOwnTensors(want: { dtype?: DType; device?: DeviceLike; memoryFormat?: MemoryFormat }): void {
     for (const [field, value] of this.ownEntries()) {
       const isBuffer = this.#buffers.has(field);
       if (!isParameter(value) && !(isBuffer && value)) continue;
       const t = value as Tensor;
       const dtype = want.dtype && FLOAT_DTYPES.has(t.dtype) ? want.dtype : t.dtype;
       const device = want.device ?? t.device;
-      if (dtype === t.dtype && sameDevice(device, t.device)) continue;
-      const moved = noGrad(() => t.to({ dtype, device }));
+      const format = want.memoryFormat && t.dim() === 4 && !t.isContiguous(want.memoryFormat) ? want.memoryFormat : null;
+      if (dtype === t.dtype && sameDevice(device, t.device) && !format) continue;
+      const moved = noGrad(() => tidy(() => {
+        const m = t.to({ dtype, device });
+        return format ? m.toMemoryFormat(format) : m;
+      }));
       if (isBuffer) moved.keep();
       else Parameter(moved, t.requiresGrad);
       Reflect.set(this, field, moved);

@@ -1,5 +1,6 @@
 // Public entry of the tensor engine: Tensor, creation, autograd and memory scopes, generators,
-// runtime knobs, and the functional ops as `F`. Import from here, not from the files behind it.
+// runtime knobs, the functional ops as `F` and the multi-tensor ops as `foreach`. Import from here,
+// not from the files behind it.
 export { Tensor, MEMORY_FORMAT_CODE } from "./tensor.js";
 export type { Operand, MemoryFormat, ToOptions, ValuesIndices, NestedNumbers } from "./tensor.js";
 export type { DType, DeviceLike, TensorOptions, TypedArray, ArrayFor } from "./dtype.js";
@@ -18,3 +19,4 @@ export {
 } from "./runtime.js";
 export type { MemoryStats } from "./runtime.js";
 export * as F from "./functional.js";
+export * as foreach from "./foreach.js";

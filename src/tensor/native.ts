@@ -52,6 +52,7 @@ export interface NativeAddon {
   setNumInteropThreads(n: number): void; getNumInteropThreads(): number;
   cudaDeviceCount(): number; cudaSynchronize(device?: number): void; hasMKLDNN(): boolean; parallelInfo(): string;
   setFlushDenormal(on: boolean): boolean;
+  mallopt(param: number, value: number): boolean;
   // maths
   neg: Unary; sqrt: Unary; rsqrt: Unary; exp: Unary; log: Unary; log1p: Unary; expm1: Unary; abs: Unary;
   sigmoid: Unary; relu: Unary; tanh: Unary; square: Unary; reciprocal: Unary; sign: Unary; floor: Unary;
@@ -94,6 +95,11 @@ export interface NativeAddon {
   lerp_(a: H, end: H, weight: number): void; lerpTensor_(a: H, end: H, weight: H): void;
   sqrt_: InPlace0; neg_: InPlace0; relu_: InPlace0; maximum_(a: H, b: H): void;
   maskedFill_(a: H, mask: H, v: number): void;
+  // multi-tensor (torch._foreach_*)
+  foreachMulScalar_(ts: H[], s: number): void; foreachAddScalar_(ts: H[], s: number): void;
+  foreachDivScalar_(ts: H[], s: number): void; foreachAdd_(ts: H[], others: H[], alpha?: number): void;
+  foreachAddcmul_(ts: H[], a: H[], b: H[], value?: number): void; foreachAddcdiv_(ts: H[], a: H[], b: H[], value?: number): void;
+  foreachSqrt(ts: H[]): NativeHandle[];
   // shape
   reshape(a: H, shape: number[]): NativeHandle; view(a: H, shape: number[]): NativeHandle;
   permute(a: H, dims: number[]): NativeHandle; transpose(a: H, d0: number, d1: number): NativeHandle;
@@ -212,6 +218,19 @@ export function defaultThreadCount(): number {
 }
 
 export const N: NativeAddon = loadAddon();
+
+// glibc hands every freed block above 128 KiB straight back to the kernel (munmap, heap trimming),
+// so each large temporary of a training step (activations, gradients, optimiser scratch) is
+// page-faulted in afresh: a fifth of a DeepLab step's CPU time on this project's machines, and most
+// of the batched augmentation's. Keeping freed memory for reuse (what PyTorch users get from
+// jemalloc or tcmalloc) costs a resident set that stays at the process's peak. The user's own
+// MALLOC_* settings, or CARDIOSEG_MALLOC=system, keep glibc's defaults.
+if (process.env.CARDIOSEG_MALLOC !== "system" && !Object.keys(process.env).some((k) => k.startsWith("MALLOC_"))) {
+  const M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
+  N.mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's ceiling: blocks up to 32 MiB come from the heap
+  N.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1);
+  N.mallopt(M_TOP_PAD, 64 << 20);
+}
 
 // libtorch detects one physical core on these VMs and would otherwise run single-threaded.
 const threads = defaultThreadCount();

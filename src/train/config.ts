@@ -8,6 +8,7 @@ import { defaultLossConfig, type LossConfig } from "./losses.js";
 import { defaultScheduleConfig, type ScheduleConfig } from "./schedule.js";
 import { taskNumClasses } from "../data/tasks.js";
 import { timeBudgetS } from "./plan.js";
+import { DEFAULT_AUGMENT, validateAugment, type AugmentConfig } from "../data/augment.js";
 
 export interface DataConfig {
   /** Data folder (ACDC, Sunnybrook, generic or synthetic layout); `--data` overrides it. "" = none. */
@@ -36,7 +37,8 @@ export interface DataConfig {
   folds: number;
   fold: number;
   foldSeed: number;
-  augment: boolean;
+  /** Training augmentation (src/data/augment.ts documents each field); `data.augment=false` switches it off. */
+  augment: AugmentConfig;
   /** Slices prepared ahead by the loader. */
   prefetch: number;
 }
@@ -82,6 +84,8 @@ export interface ExperimentConfig {
   device: "cpu" | "cuda";
   /** Intra-op threads (0 = the engine's default). */
   threads: number;
+  /** Train with weights and activations in NHWC (channels-last) memory: oneDNN's faster layout on CPU. */
+  channelsLast: boolean;
   model: ModelConfig;
   data: DataConfig;
   train: TrainLoopConfig;
@@ -95,6 +99,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   seed: 1,
   device: "cpu",
   threads: 0,
+  channelsLast: true,
   // numClasses 0 = the task's (4 for regions, 2 for contour), filled in by resolveConfig.
   model: { ...defaultModelConfig, numClasses: 0 },
   data: {
@@ -112,7 +117,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
     folds: 0,
     fold: 0,
     foldSeed: 1,
-    augment: true,
+    augment: structuredClone(DEFAULT_AUGMENT),
     prefetch: 4,
   },
   train: {
@@ -158,6 +163,7 @@ const ENUMS: Record<string, readonly (string | number)[]> = {
   "schedule.kind": ["constant", "poly", "two_phase"],
   "loss.name": ["ce", "dice", "dice_ce", "focal"],
   "loss.classWeights": ["none", "inverse", "median"],
+  "data.augment.labels": ["nearest", "linear"],
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -186,6 +192,11 @@ function mergeInto(target: Record<string, Json>, patch: Record<string, Json>, pr
     const path = prefix + key;
     if (!(key in target)) throw new Error(`${where}: unknown config key "${path}"${suggest(target, key, prefix)}`);
     const current = target[key];
+    // A section with an `enabled` switch also takes a bare boolean: data.augment=false.
+    if (isObject(current) && typeof value === "boolean" && typeof current.enabled === "boolean") {
+      current.enabled = value;
+      continue;
+    }
     if (isObject(current)) {
       if (!isObject(value)) throw new Error(`${where}: "${path}" must be a mapping (it has keys ${Object.keys(current).join(", ")})`);
       mergeInto(current, value, `${path}.`, where);
@@ -299,6 +310,7 @@ export function validateConfig(c: ExperimentConfig): void {
   if (!(c.schedule.constantFraction >= 0 && c.schedule.constantFraction < 1)) {
     throw new Error(`config: "schedule.constantFraction" must be in [0, 1), got ${c.schedule.constantFraction}`);
   }
+  validateAugment(c.data.augment, "data.augment");
   const expected = taskNumClasses({ name: c.data.task });
   if (c.model.numClasses !== expected) {
     throw new Error(`config: "model.numClasses" is ${c.model.numClasses} but task "${c.data.task}" has ${expected} classes`);

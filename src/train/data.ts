@@ -101,7 +101,7 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   const trainSlices = prepareTrainSlices(sides.train, task);
   const size = { width: d.cropSize, height: d.cropSize };
   const train = new TrainLoader(trainSlices, {
-    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment ? {} : false,
+    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment,
   }, { worker: true, prefetch: d.prefetch });
   const numClasses = cfg.model.numClasses;
   let weights: number[] | null = null;

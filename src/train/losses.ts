@@ -1,6 +1,6 @@
 // src/train — everything that turns a model and a data loader into trained weights: losses, class
 // weights, optimiser/parameter groups, learning-rate schedules, configs, checkpoints, the trainer loop
-// and the predictor that loads a finished run.
+// and the predictor (src/infer) that loads a finished run.
 // losses.ts owns the segmentation losses on logits [N,C,H,W] and integer targets [N,H,W]:
 // cross-entropy (class weights, ignore index), soft Dice (nnU-Net's SoftDiceLoss: batch dice, smooth
 // term, background excluded), Dice + CE (nnU-Net's DC_and_CE_loss) and focal loss (Lin et al. 2017).

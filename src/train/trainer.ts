@@ -8,10 +8,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { DeepLabV3 } from "../models/index.js";
-import type { Batch } from "../data/types.js";
-import {
-  Generator, fromTypedArray, manualSeed, setNumThreads, tensor, tidy, type DeviceLike, type Tensor,
-} from "../tensor/index.js";
+import type { Batch, CropBatch } from "../data/types.js";
+import { Generator, manualSeed, setNumThreads, tensor, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 import type { Hyper, Optimizer } from "../optim/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { ExperimentConfig } from "./config.js";
@@ -26,10 +24,12 @@ import { applyLrFactor, buildOptimizer, type ScheduledOptimizer } from "./optimi
 import { makeProgress, type ProgressMode, type ProgressReporter } from "./progress.js";
 import { foregroundMeanDice, validate, valLine, type ValidationSource } from "./validate.js";
 import { writeCurves } from "./curves.js";
+import { batchTensors } from "./augment.js";
 
-/** Where training batches come from; state()/restore() make the data order resumable. */
+/** Where training batches come from (rendered, or crops augmented on the device by src/train/augment.ts);
+ *  state()/restore() make the data order resumable. */
 export interface BatchSource {
-  next(): Batch | Promise<Batch>;
+  next(): Batch | CropBatch | Promise<Batch | CropBatch>;
   state(): unknown;
   restore(state: unknown): void;
 }
@@ -96,6 +96,7 @@ export class Trainer {
     this.dropoutRng = new Generator(o.config.seed);
     this.model = new DeepLabV3(o.config.model, { dropoutGenerator: this.dropoutRng });
     if (this.device !== "cpu") this.model.to(this.device);
+    if (o.config.channelsLast) this.model.to({ memoryFormat: "channelsLast" });
     this.model.train();
     this.opt = buildOptimizer(this.model, o.config.optim);
     this.weight = o.classWeights ? tensor([...o.classWeights], { dtype: "float32" }).to(this.device).keep() : null;
@@ -209,10 +210,9 @@ export class Trainer {
     return sum / k;
   }
 
-  private forwardBackward(batch: Batch, scale: number): number {
+  private forwardBackward(batch: Batch | CropBatch, scale: number): number {
     const { loss: lossCfg } = this.config;
-    const x = fromTypedArray(batch.images, [batch.batchSize, 1, batch.height, batch.width]).to(this.device);
-    const y = fromTypedArray(batch.labels, [batch.batchSize, batch.height, batch.width]).to({ dtype: "int64", device: this.device });
+    const { images: x, labels: y } = batchTensors(batch, this.device, this.config.model.numClasses);
     const out = this.model.forward(x);
     const weight = this.weight ?? undefined;
     let loss = segmentationLoss(out.out, y, lossCfg, weight);

@@ -21,7 +21,12 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     throw err;
   }
   closeSync(fd);
-  renameSync(tmp, path);
+  try {
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true }); // e.g. `path` is a folder: leave nothing behind
+    throw err;
+  }
   fsyncDirectory(dir);
 }
 

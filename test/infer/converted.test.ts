@@ -50,8 +50,8 @@ test("the converted folder is a data set of patient folders with its manifest", 
   assert.match(manifest.labels["255"], /not annotated/);
 });
 
-test("evaluate scores the manifest's structures, and the myocardium only where it was annotated", () => {
-  const r = runEvaluate({ model: runDir, data: out, patients: "001,002", out: join(runDir, "ev"), overlays: 1, log: () => undefined });
+test("evaluate scores the manifest's structures, and the myocardium only where it was annotated", async () => {
+  const r = await runEvaluate({ model: runDir, data: out, patients: "001,002", out: join(runDir, "ev"), overlays: 1, log: () => undefined });
   assert.deepEqual(r.report.classes, ["background", "MYO", "LV"]);
   assert.deepEqual(r.report.evaluation.structures, ["MYO", "LV"]);
   assert.equal(r.report.cases.length, 4);
@@ -61,7 +61,7 @@ test("evaluate scores the manifest's structures, and the myocardium only where i
   assert.equal(partial.length, 1);
   assert.match(partial[0].id, /^patient001_frame/);
   assert.equal(partial[0].dice.MYO, null);
-  const lvOnly = runEvaluate({ model: runDir, data: out, patients: "002", out: join(runDir, "ev2"), overlays: 0, structures: ["LV"], log: () => undefined });
+  const lvOnly = await runEvaluate({ model: runDir, data: out, patients: "002", out: join(runDir, "ev2"), overlays: 0, structures: ["LV"], log: () => undefined });
   assert.deepEqual(lvOnly.report.classes, ["background", "LV"]);
 });
 
@@ -72,15 +72,15 @@ test("training on partial labels needs loss.ignoreIndex 255", async () => {
 
 const SUNNYBROOK = join(SHARED, "sunnybrook");
 
-test("Sunnybrook converted: evaluate reports LV and MYO, the myocardium only on the 9 slices with an o-contour", { skip: skipUnless(SUNNYBROOK) }, () => {
+test("Sunnybrook converted: evaluate reports LV and MYO, the myocardium only on the 9 slices with an o-contour", { skip: skipUnless(SUNNYBROOK) }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "cardioseg-sunnybrook-"));
   convertInput(SUNNYBROOK, join(dir, "nifti"));
-  const r = runEvaluate({ model: runDir, data: join(dir, "nifti"), out: join(dir, "eval"), overlays: 1, log: () => undefined });
+  const r = await runEvaluate({ model: runDir, data: join(dir, "nifti"), out: join(dir, "eval"), overlays: 1, log: () => undefined });
   assert.deepEqual(r.report.classes, ["background", "MYO", "LV"]);
   assert.equal(r.report.cases.length, 18);
   assert.equal(r.report.evaluation.selection, "all");
   assert.deepEqual([r.report.summary.all.MYO.n_unannotated, r.report.summary.all.LV.n_unannotated], [9, 0]);
   // The raw Sunnybrook root scores the same way.
-  const raw = runEvaluate({ model: runDir, data: SUNNYBROOK, out: join(dir, "eval-raw"), overlays: 0, log: () => undefined });
+  const raw = await runEvaluate({ model: runDir, data: SUNNYBROOK, out: join(dir, "eval-raw"), overlays: 0, log: () => undefined });
   assert.deepEqual(raw.report.per_class, r.report.per_class);
 });

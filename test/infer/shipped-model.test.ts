@@ -21,11 +21,11 @@ const skip = existsSync(SHIPPED) ? skipUnless(ACDC) : `${SHIPPED} absent (no shi
 /** Floors for one ED/ES pair (the model card's cross-validation figures are the real measure). */
 const FLOOR = { meanDice: 0.85, lv: 0.9 };
 
-test("the shipped model is float16, at most 30 MB, and segments an ACDC patient above the Dice floor with no --model", { skip }, () => {
+test("the shipped model is float16, at most 30 MB, and segments an ACDC patient above the Dice floor with no --model", { skip }, async () => {
   assert.ok(statSync(SHIPPED).size <= 30e6, `${SHIPPED} is ${statSync(SHIPPED).size} bytes`);
   assert.equal(readSafetensorsHeader(SHIPPED).metadata.dtype, "float16");
   const out = mkdtempSync(join(tmpdir(), "shipped-"));
-  const r = runEvaluate({ data: ACDC, patients: "090", out, overlays: 0, log: () => undefined });
+  const r = await runEvaluate({ data: ACDC, patients: "090", out, overlays: 0, log: () => undefined });
   assert.equal(r.report.evaluation.model, SHIPPED);
   assert.equal(r.report.cases.length, 2);
   const all = r.report.summary.all;

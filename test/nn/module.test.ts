@@ -231,3 +231,24 @@ test("layers reject bad configurations and inputs with clear errors", () => {
   });
   bn.dispose();
 });
+
+test("to({ memoryFormat: channelsLast }) re-lays 4-d weights only; outputs equal the contiguous model's", () => {
+  manualSeed(3);
+  const net = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU(true), new nn.Conv2d(8, 4, 1));
+  const x = randn([2, 3, 9, 7]).keep();
+  const before = tidy(() => net.forward(x).toFloat32Array());
+  const bias = (net.at(0) as nn.Conv2d).bias;
+  net.to({ memoryFormat: "channelsLast" });
+  const conv = net.at(0) as nn.Conv2d;
+  assert.ok(conv.weight.isContiguous("channelsLast") && !conv.weight.isContiguous("contiguous"));
+  assert.equal(conv.bias, bias, "1-d parameters are left as they are");
+  assert.ok(net.parameters().every((p) => p.requiresGrad), "still parameters");
+  tidy(() => {
+    const out = net.forward(x);
+    assert.ok(out.isContiguous("channelsLast"), "activations follow the weights into NHWC");
+    const after = out.toFloat32Array();
+    before.forEach((v, i) => assert.ok(Math.abs(v - after[i]) < 1e-5, `element ${i}: ${v} vs ${after[i]}`));
+  });
+  x.dispose();
+  net.dispose();
+});

@@ -6,16 +6,16 @@ import { existsSync, mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTraining } from "../../src/train/run.js";
-import { Predictor } from "../../src/train/predictor.js";
+import { Predictor } from "../../src/infer/predictor.js";
 import { packWeights } from "../../src/train/pack.js";
 import { resolveModelPath, shippedModelPath } from "../../src/train/model-path.js";
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/tensor/safetensors.js";
 import { generateCase } from "../../src/synth/phantom.js";
 import { runPredict } from "../../src/infer/predict.js";
 import { loadConfigFile } from "../../src/train/config.js";
-import { saveCheckpoint } from "../../src/train/checkpoint.js";
+import { loadWeightsInto, saveCheckpoint } from "../../src/train/checkpoint.js";
 import { DeepLabV3 } from "../../src/models/index.js";
-import { fromTypedArray, manualSeed, noGrad, tidy } from "../../src/tensor/index.js";
+import { F, fromTypedArray, manualSeed, noGrad, tidy } from "../../src/tensor/index.js";
 
 const config = new URL("../../../configs/test-tiny.yaml", import.meta.url).pathname;
 const quiet = { progress: "silent" as const, handleSignals: false, log: () => undefined };
@@ -66,37 +66,57 @@ function normalised(v: ArrayLike<number>): Float32Array {
   return d.map((x) => (x - mean) / sd);
 }
 
+/** Softmax probabilities [B, 4, H, W] of a weights file's network on `x` (eval mode, float32 compute). */
+function probsOf(weights: string, x: Float32Array, shape: [number, number, number, number]): { probs: Float32Array; dtype: string } {
+  const model = new DeepLabV3(loadConfigFile(config, ["data.spacing=1.5"]).model);
+  try {
+    loadWeightsInto(model, weights);
+    model.eval();
+    const dtype = model.stateDict().get("backbone.conv1.weight")!.dtype;
+    const probs = noGrad(() => tidy(() => F.softmax(model.forward(fromTypedArray(x, shape)).out, 1).toFloat32Array()));
+    return { probs, dtype };
+  } finally {
+    model.dispose();
+  }
+}
+
 test("a float16 round trip gives the float32 labels wherever float32 is confident", () => {
   const src = variedModel(runDir);
   const out = join(runDir, "varied16.safetensors");
   packWeights(src, out);
+  const image = generateCase(9, 0, 64).frames[0].image;
+  const B = 4, n = 64 * 64;
+  const x = normalised(image.data.subarray(0, B * n));
+  const a = probsOf(src, x, [B, 1, 64, 64]), b = probsOf(out, x, [B, 1, 64, 64]);
+  assert.equal(b.dtype, "float32", "loaded back as float32");
+  const classes = new Set<number>();
+  let differ = 0, differConfident = 0, maxProbDiff = 0;
+  for (let i = 0; i < a.probs.length; i++) maxProbDiff = Math.max(maxProbDiff, Math.abs(a.probs[i] - b.probs[i]));
+  for (let s = 0; s < B; s++) {
+    for (let i = 0; i < n; i++) {
+      const pa = [0, 1, 2, 3].map((c) => a.probs[(s * 4 + c) * n + i]), pb = [0, 1, 2, 3].map((c) => b.probs[(s * 4 + c) * n + i]);
+      const la = pa.indexOf(Math.max(...pa)), lb = pb.indexOf(Math.max(...pb));
+      classes.add(la);
+      if (la === lb) continue;
+      differ++;
+      // A flip is only acceptable where float32 itself hesitates between its top two classes.
+      const sorted = [...pa].sort((p, q) => q - p);
+      if (sorted[0] - sorted[1] > 1e-2) differConfident++;
+    }
+  }
+  assert.ok(classes.size >= 3, `the model predicts ${classes.size} classes; the comparison needs several`);
+  assert.ok(maxProbDiff > 0 && maxProbDiff < 5e-3, `probabilities move by ${maxProbDiff}`);
+  assert.equal(differConfident, 0, "no confident pixel changes class");
+  assert.ok(differ <= B * n * 1e-2, `${differ} of ${B * n} pixels differ`);
+
+  // End to end through the volume predictor (BatchNorm folded, resampling): the same label maps but for a few pixels.
   const full = Predictor.load(src), half = Predictor.load(out);
   try {
-    assert.equal(half.model.stateDict().get("backbone.conv1.weight")!.dtype, "float32", "loaded back as float32");
-    const image = generateCase(9, 0, 64).frames[0].image;
-    const [nx, ny, nz] = image.dims;
-    const n = nx * ny;
-    const classes = new Set<number>();
-    let compared = 0, differ = 0, differConfident = 0, maxProbDiff = 0;
-    for (let k = 0; k < nz; k++) {
-      const slice = image.data.subarray(k * n, (k + 1) * n);
-      const a = full.predictSlice(slice, nx, ny, [image.spacing[0], image.spacing[1]]);
-      const b = half.predictSlice(slice, nx, ny, [image.spacing[0], image.spacing[1]]);
-      for (let i = 0; i < a.probs.length; i++) maxProbDiff = Math.max(maxProbDiff, Math.abs(a.probs[i] - b.probs[i]));
-      for (let i = 0; i < n; i++) {
-        compared++;
-        classes.add(a.labels[i]);
-        if (a.labels[i] === b.labels[i]) continue;
-        differ++;
-        // A flip is only acceptable where float32 itself hesitates between its top two classes.
-        const probs = [0, 1, 2, 3].map((c) => a.probs[c * n + i]).sort((x, y) => y - x);
-        if (probs[0] - probs[1] > 1e-2) differConfident++;
-      }
-    }
-    assert.ok(classes.size >= 3, `the model predicts ${classes.size} classes; the comparison needs several`);
-    assert.ok(maxProbDiff > 0 && maxProbDiff < 5e-3, `probabilities move by ${maxProbDiff}`);
-    assert.equal(differConfident, 0, "no confident pixel changes class");
-    assert.ok(differ <= compared * 1e-2, `${differ} of ${compared} pixels differ`);
+    const la = full.predictVolume(image).data, lb = half.predictVolume(image).data;
+    let diff = 0;
+    for (let i = 0; i < la.length; i++) if (la[i] !== lb[i]) diff++;
+    assert.ok(diff <= la.length * 1e-2, `${diff} of ${la.length} voxels differ`);
+    assert.equal(half.weightsPath, out);
   } finally {
     full.dispose();
     half.dispose();
@@ -115,10 +135,10 @@ test("pack refuses weights beyond float16's range, naming the tensor", () => {
   packWeights(bad, join(runDir, "big32.safetensors"), "float32");
 });
 
-test("the model resolver: run folders, files, and a clear message while no shipped model exists", { skip: existsSync(shippedModelPath()) && "a shipped model exists here" }, () => {
+test("the model resolver: run folders, files, and a clear message while no shipped model exists", { skip: existsSync(shippedModelPath()) && "a shipped model exists here" }, async () => {
   assert.equal(resolveModelPath(runDir), join(runDir, "best.safetensors"));
   assert.equal(resolveModelPath(join(runDir, "last.safetensors")), join(runDir, "last.safetensors"));
   assert.throws(() => resolveModelPath(join(runDir, "nope")), /no such run folder or checkpoint/);
   for (const arg of [undefined, "", "shipped"]) assert.throws(() => resolveModelPath(arg), /no --model given and this installation has no shipped model yet/);
-  assert.throws(() => runPredict({ inputs: ["x.nii.gz"], out: join(runDir, "p"), log: () => undefined }), /no shipped model yet/);
+  await assert.rejects(runPredict({ inputs: ["x.nii.gz"], out: join(runDir, "p"), log: () => undefined }), /no shipped model yet/);
 });
