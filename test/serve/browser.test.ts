@@ -10,7 +10,7 @@
 // the same. Screenshots go to the test's temporary folder.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { extname, join, normalize, sep } from "node:path";
@@ -67,7 +67,10 @@ async function choose(p: Page, engine: "server" | "browser"): Promise<void> {
 
 /** Opens files through the file (or folder) input and waits for the study to show. */
 async function open(p: Page, input: "file-input" | "folder-input", paths: string[]): Promise<void> {
-  const before = await p.evaluate(() => (window as unknown as PageGlobals).cardioseg!.app.study?.id ?? "");
+  const before = await p.evaluate(() => {
+    document.getElementById("error")!.hidden = true; // a message shown before is not this opening's
+    return (window as unknown as PageGlobals).cardioseg!.app.study?.id ?? "";
+  });
   await (await p.$(`input#${input}`) as ElementHandle<HTMLInputElement>).uploadFile(...paths);
   await p.waitForFunction((id) => {
     const a = (window as unknown as PageGlobals).cardioseg!.app;
@@ -176,6 +179,12 @@ test("In browser: a NIfTI cine is read and segmented in the page; no request car
   assert.equal(await page.evaluate(() => crossOriginIsolated), true, "the server's page is cross-origin isolated (threads)");
   await choose(page, "browser");
   const from = requests.length;
+  // A file that is no image gets the server reader's own message, in the page.
+  const notes = join(run.root, "notes.txt");
+  writeFileSync(notes, "not an image");
+  await (await page.$("input#file-input") as ElementHandle<HTMLInputElement>).uploadFile(notes);
+  await page.waitForFunction(() => !document.getElementById("error")!.hidden, { timeout: 60_000 });
+  assert.match(await page.$eval("#error", (e) => e.textContent ?? ""), /cannot open the files: notes\.txt: not a DICOM file/);
   await open(page, "file-input", [cine]);
   assert.match(await page.$eval("#segment-status", (e) => e.textContent ?? ""), /read in this browser/);
   browserLabels = await segmentAll(page);
@@ -296,6 +305,6 @@ test("serve --static-site writes a folder a plain static server serves; the page
 test("no page error happened, and the server log names no file or patient", { skip }, () => {
   assert.deepEqual(problems.filter((l) => l.startsWith("pageerror")), []);
   const log = problems.join("\n");
-  for (const secret of ["Doe", "Jane", "patient001"]) assert.ok(!log.includes(secret), `the log mentions ${secret}`);
+  for (const secret of ["Doe", "Jane", "patient001", "notes.txt"]) assert.ok(!log.includes(secret), `the log mentions ${secret}`);
   assert.ok(readFileSync(join(screens, "in-browser.png")).length > 0);
 });
