@@ -8,7 +8,7 @@ import { Buffer } from "buffer";
 
 const files = new Map<string, Uint8Array>();
 const folders = new Set<string>(["/"]);
-const open = new Map<number, { path: string; chunks: Uint8Array[]; folder: boolean }>();
+const open = new Map<number, { path: string; chunks: Uint8Array[]; writing: boolean }>();
 let nextFd = 3;
 
 function normal(path: string): string {
@@ -153,7 +153,7 @@ export function openSync(path: string, flags = "r"): number {
     throw missing("open", path);
   }
   const fd = nextFd++;
-  open.set(fd, { path: p, chunks: [], folder: folders.has(p) });
+  open.set(fd, { path: p, chunks: [], writing: flags !== "r" });
   return fd;
 }
 
@@ -172,7 +172,7 @@ export function closeSync(fd: number): void {
   const f = open.get(fd);
   if (!f) throw fsError("EBADF", "bad file descriptor", "close", String(fd));
   open.delete(fd);
-  if (f.folder || f.chunks.length === 0 && files.has(f.path)) return;
+  if (!f.writing) return; // opened to read (or a folder, to fsync it): nothing to store
   const out = new Uint8Array(f.chunks.reduce((n, c) => n + c.length, 0));
   let at = 0;
   for (const c of f.chunks) { out.set(c, at); at += c.length; }
