@@ -22,16 +22,9 @@ import type { ExperimentConfig } from "../train/config.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import { resolveWeightsPath } from "../train/model-path.js";
 import { TorchEngine, type LogitsEngine } from "./engine.js";
+import { NETWORK_MULTIPLE, autoBatchSize, batchRanges } from "./batching.js";
 
-/** The network grid is padded to a multiple of the largest output stride (16). */
-const NETWORK_MULTIPLE = 16;
-/**
- * Network pixels per call when the batch size is automatic: 5 slices of an ACDC frame at 1.25 mm
- * (320 x 272). Larger batches were slower per slice on the CPU (batch 10: about 1.5x the CPU time
- * of batch 5 for the acdc-cpu net): their activations outgrow what malloc recycles, so each layer
- * gets fresh, page-faulting memory.
- */
-const AUTO_BATCH_PIXELS = 450_000;
+export { batchRanges } from "./batching.js";
 
 export interface PredictorOptions {
   device?: DeviceLike;
@@ -185,8 +178,7 @@ export class Predictor {
   /** The batch size, or as many slices as fit the automatic pixel budget (at least one). */
   slicesPerCall(g: SliceGeometry): number {
     if (this.batchSize !== undefined) return this.batchSize;
-    const views = this.flipTTA ? 3 : 1;
-    return Math.max(1, Math.floor(AUTO_BATCH_PIXELS / (g.outWidth * g.outHeight * views)));
+    return autoBatchSize(g.outWidth, g.outHeight, this.flipTTA ? 3 : 1);
   }
 
   /** Preprocessed slices, followed by their two flips when flip TTA is on. */
@@ -254,19 +246,11 @@ function labelsFor(volume: ImageVolume, l: VolumeLayout): LabelVolume {
   };
 }
 
-/** Flat slice ranges [from, to) of at most `size` slices, as even as possible (10 slices at 8 -> 5 + 5). */
-export function batchRanges(total: number, size: number): Array<[number, number]> {
-  const count = Math.ceil(total / size);
-  const per = Math.ceil(total / count);
-  const out: Array<[number, number]> = [];
-  for (let from = 0; from < total; from += per) out.push([from, Math.min(total, from + per)]);
-  return out;
-}
-
 /** Slices [from, to) as a float32 tensor [B, 1, ny, nx] on `device`. */
 function rawSlices(data: VoxelArray, from: number, to: number, nx: number, ny: number, device: DeviceLike): Tensor {
   const part = data.subarray(from * nx * ny, to * nx * ny);
-  // Tensors take every voxel type but uint32; that one is converted here (values round as in float32).
-  const typed: TypedArray = part instanceof Uint32Array ? Float32Array.from(part) : part;
+  // Tensors take neither uint16 (MR DICOM's usual pixel type) nor uint32: those are converted here
+  // (exactly for uint16; uint32 values round as in float32).
+  const typed: TypedArray = part instanceof Uint32Array || part instanceof Uint16Array ? Float32Array.from(part) : part;
   return fromTypedArray(typed, [to - from, 1, ny, nx], { dtype: "float32", device });
 }

@@ -30,9 +30,10 @@ export interface OnnxNode {
   readonly attributes: Readonly<Record<string, OnnxAttr>>;
 }
 
-/** A constant of the graph: weights (float32) or shape/index constants (int64). */
+/** A constant of the graph: weights (float32), shape/index constants (int64) or float64 constants. */
 export type OnnxInitializer =
   | { readonly name: string; readonly dims: readonly number[]; readonly dtype: "float32"; readonly data: Float32Array }
+  | { readonly name: string; readonly dims: readonly number[]; readonly dtype: "float64"; readonly data: Float64Array }
   | { readonly name: string; readonly dims: readonly number[]; readonly dtype: "int64"; readonly data: BigInt64Array };
 
 /** Raised when a module (or one of its settings) has no ONNX form; the message names the module. */
@@ -45,9 +46,12 @@ export class OnnxGraph {
   readonly #usedNames = new Set<string>();
   readonly #constants = new Map<string, string>();
 
-  /** `root`'s module tree names the nodes and initializers (its own path is ""). */
-  constructor(root: Module) {
-    for (const [path, m] of root.namedModules()) this.#paths.set(m, path);
+  /**
+   * `root`'s module tree names the nodes and initializers (its own path is ""). Without a root the
+   * graph holds only nodes owned by no module (the pre/postprocessing graphs of src/onnx/pipeline.ts).
+   */
+  constructor(root?: Module) {
+    if (root) for (const [path, m] of root.namedModules()) this.#paths.set(m, path);
   }
 
   /** The dotted module path of `m` in the exported tree (e.g. "backbone.layer1.0"). */
@@ -79,6 +83,40 @@ export class OnnxGraph {
     this.initializers.push({ name, dims: [values.length], dtype: "int64", data: BigInt64Array.from(values.map(BigInt)) });
     this.#constants.set(key, name);
     return name;
+  }
+
+  /** A 0-D int64 constant (an index for Gather, a bound for Range). */
+  int64Scalar(value: number): string {
+    const key = `i64 scalar:${value}`;
+    const known = this.#constants.get(key);
+    if (known) return known;
+    const name = this.unique(`const_i64_scalar_${String(value).replace("-", "m")}`);
+    this.initializers.push({ name, dims: [], dtype: "int64", data: BigInt64Array.of(BigInt(value)) });
+    this.#constants.set(key, name);
+    return name;
+  }
+
+  /** A float32 or float64 constant of `dims` (scalars: []), shared between nodes that use the same values. */
+  constant(dtype: "float32" | "float64", values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const key = `${dtype}:${dims.join("x")}:${values.join(",")}`;
+    const known = this.#constants.get(key);
+    if (known) return known;
+    const name = this.unique(`const_${dtype === "float32" ? "f32" : "f64"}_${this.#constants.size}`);
+    this.initializers.push(dtype === "float32"
+      ? { name, dims: [...dims], dtype, data: Float32Array.from(values) }
+      : { name, dims: [...dims], dtype, data: Float64Array.from(values) });
+    this.#constants.set(key, name);
+    return name;
+  }
+
+  /** A node with several outputs (TopK: values and indices); returns their names in order. */
+  opOutputs(owner: Module | null, opType: string, inputs: readonly string[], outputs: number,
+    attributes: Record<string, OnnxAttr> = {}): string[] {
+    const base = owner ? this.pathOf(owner) : "";
+    const name = this.unique(`/${base ? `${base.replaceAll(".", "/")}/` : ""}${opType}`);
+    const names = Array.from({ length: outputs }, (_, i) => `${name}_output_${i}`);
+    this.nodes.push({ opType, name, inputs: [...inputs], outputs: names, attributes });
+    return names;
   }
 
   /**

@@ -12,6 +12,7 @@ import { readWeightsConfig, resolveWeightsPath } from "../infer/predictor.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import type { ExperimentConfig } from "../train/config.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { fileSha256 } from "../util/hash.js";
 import { packageVersion } from "../util/project.js";
 import { DEFAULT_OPSET, checkOpset, serializeModel, type Dim } from "./proto.js";
 import { INPUT_NAME, OUTPUT_NAME, exportMetadata } from "./metadata.js";
@@ -99,7 +100,7 @@ export function buildOnnx(modelPath: string, o: Omit<ExportOptions, "model" | "o
     const size = { batch: o.batch ?? 1, height: o.height ?? crop, width: o.width ?? o.height ?? crop };
     const foldedPairs = o.foldBatchNorm ? foldBatchNorm_(model.eval()) : 0;
     const metadata = exportMetadata(config, {
-      cardiosegVersion: packageVersion(), weights: basename(weights), iteration: weightsIteration(weights),
+      cardiosegVersion: packageVersion(), weights: basename(weights), weightsSha256: fileSha256(weights), iteration: weightsIteration(weights),
       foldBatchNorm: o.foldBatchNorm ?? false, opset, dynamic,
     });
     try {

@@ -22,6 +22,8 @@ export interface ExportProvenance {
   cardiosegVersion: string;
   /** The weights file exported and its training iteration (from its metadata). */
   weights: string;
+  /** sha256 (hex) of the weights file: which weights an .onnx found beside them or in a cache was built from. */
+  weightsSha256?: string;
   iteration: number | null;
   foldBatchNorm: boolean;
   opset: number;
@@ -76,6 +78,7 @@ export function exportMetadata(config: ExperimentConfig, p: ExportProvenance): R
     "cardioseg.preprocessing": JSON.stringify(preprocessing),
     "cardioseg.postprocessing": JSON.stringify(postprocessing),
     "cardioseg.weights": p.weights,
+    "cardioseg.weights_sha256": p.weightsSha256 ?? "",
     "cardioseg.iteration": p.iteration === null ? "" : String(p.iteration),
     "cardioseg.fold_bn": String(p.foldBatchNorm),
     "cardioseg.dynamic": String(p.dynamic),
@@ -87,6 +90,8 @@ export interface ExportedModelInfo {
   classes: ClassEntry[];
   spacingMm: number;
   config: ExperimentConfig;
+  /** sha256 of the weights it was exported from ("" when the export predates the key). */
+  weightsSha256: string;
 }
 
 /** Reads metadata written by exportMetadata; throws naming `source` when it is not a cardioseg export. */
@@ -100,6 +105,7 @@ export function readExportMetadata(meta: Readonly<Record<string, string>>, sourc
       classes: JSON.parse(meta["cardioseg.classes"]) as ClassEntry[],
       spacingMm: Number(meta["cardioseg.spacing_mm"]),
       config: JSON.parse(meta["cardioseg.config"]) as ExperimentConfig,
+      weightsSha256: meta["cardioseg.weights_sha256"] ?? "",
     };
   } catch (err) {
     throw new Error(`${source}: unreadable cardioseg metadata (${(err as Error).message})`);

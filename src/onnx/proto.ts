@@ -24,11 +24,20 @@ const IR_VERSION: Record<number, number> = { 13: 7, 14: 7, 15: 8, 16: 8, 17: 8, 
 /** A dimension: a fixed size or a named symbolic one ("batch", "height"). */
 export type Dim = number | string;
 
+/** Element types of graph inputs and outputs (the networks take and give float32). */
+export type ElemType = "float32" | "float64" | "int64" | "uint8";
+
 export interface ValueSpec {
   name: string;
-  /** float32 only: the networks take and give float32. */
   shape: readonly Dim[];
+  /** Default float32. */
+  elemType?: ElemType;
 }
+
+const ELEM_TYPE: Record<ElemType, TensorProto_DataType> = {
+  float32: TensorProto_DataType.FLOAT, float64: TensorProto_DataType.DOUBLE,
+  int64: TensorProto_DataType.INT64, uint8: TensorProto_DataType.UINT8,
+};
 
 export interface ModelSpec {
   graph: OnnxGraph;
@@ -101,7 +110,7 @@ function tensorProto(t: OnnxInitializer): MessageInitShape<typeof TensorProtoSch
   // raw_data is little-endian by the spec, as are typed arrays on every platform Node runs on.
   const raw = new Uint8Array(t.data.byteLength);
   raw.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
-  const dataType = t.dtype === "float32" ? TensorProto_DataType.FLOAT : TensorProto_DataType.INT64;
+  const dataType = ELEM_TYPE[t.dtype];
   return { name: t.name, dims: t.dims.map(BigInt), dataType, rawData: raw };
 }
 
@@ -112,7 +121,7 @@ function valueInfo(v: ValueSpec): MessageInitShape<typeof ValueInfoProtoSchema> 
       value: {
         case: "tensorType",
         value: {
-          elemType: TensorProto_DataType.FLOAT,
+          elemType: ELEM_TYPE[v.elemType ?? "float32"],
           shape: {
             dim: v.shape.map((d) => ({
               value: typeof d === "number" ? { case: "dimValue" as const, value: BigInt(d) } : { case: "dimParam" as const, value: d },

@@ -13,7 +13,9 @@ import type { ServerEngine } from "./engine.js";
 import type { UploadLimits } from "./options.js";
 import type { SegmentQueue } from "./segment-jobs.js";
 import { studyInfo, viewerNifti, type Study, type StudyStore } from "./studies.js";
-import { studyFromUpload, type UploadedFile } from "./uploads.js";
+import { safeFileName, scrubPaths, studyFromUpload, type UploadedFile } from "./uploads.js";
+
+export { safeFileName, scrubPaths } from "./uploads.js";
 
 export interface StudyRoutesDeps {
   store: StudyStore;
@@ -31,18 +33,6 @@ export class ClientError extends Error {
     super(message);
     this.name = "ClientError";
   }
-}
-
-/** A browser's file name reduced to a safe base name (no folders, no leading dot, printable). */
-export function safeFileName(name: string): string {
-  const base = name.split(/[\\/]/).pop() ?? "";
-  const clean = base.replace(/[^A-Za-z0-9._^() +-]/g, "_").replace(/^\.+/, "_").slice(-200);
-  return clean === "" ? "file" : clean;
-}
-
-/** Removes the private folder's path from a reader's message, leaving the file as the user named it. */
-export function scrubPaths(message: string, dir: string): string {
-  return message.split(`${dir}/`).join("").replace(/(^|[\s(])\d{5}\//g, "$1");
 }
 
 function byteCounter(limit: { left: number }, maxBytes: number): Transform {

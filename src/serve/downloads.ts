@@ -53,20 +53,19 @@ export function labelNifti(s: Study, frame?: number): Download {
   return { filename: `${stem}_pred_4d.nii.gz`, type: "application/gzip", body: gzipSync(encodeNifti1(volume, { as: "uint8" }), { level: 6 }) };
 }
 
-/** DICOM SEG of one frame, or a zip of one SEG per segmented frame. */
+/**
+ * One DICOM SEG: of one frame, or (no frame given) of every segmented frame of the study, the
+ * phases of a cine in one multi-frame SEG on their shared grid (decisions.md: one SEG per study),
+ * each slice referencing the image it was predicted from.
+ */
 export function dicomSeg(s: Study, classNames: readonly string[], frame?: number): Download {
   if (s.source !== "dicom" || !s.segSource) throw new Error("DICOM SEG is written for DICOM inputs only");
   const stem = safeStem(s.name);
+  const frames = segmentedFrames(s, frame);
+  const name = frame !== undefined && s.frames.length > 1 ? `${stem}_${safeStem(s.frameNames[frame])}_seg.dcm` : `${stem}_seg.dcm`;
   return withScratch(s, (dir) => {
-    const files: Record<string, Uint8Array> = {};
-    for (const t of segmentedFrames(s, frame)) {
-      const name = `${stem}_${safeStem(s.frameNames[t])}_seg.dcm`;
-      writeDicomSeg(join(dir, name), frameLabels(s, t), s.segSource, classNames);
-      files[name] = readFileSync(join(dir, name));
-    }
-    const names = Object.keys(files);
-    if (names.length === 1) return { filename: names[0], type: "application/dicom", body: files[names[0]] };
-    return { filename: `${stem}_seg.zip`, type: "application/zip", body: zipSync(files) };
+    writeDicomSeg(join(dir, name), frames.map((t) => frameLabels(s, t)), s.segSource, classNames);
+    return { filename: name, type: "application/dicom", body: readFileSync(join(dir, name)) };
   });
 }
 

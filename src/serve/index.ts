@@ -4,6 +4,6 @@
 // paths.ts (request paths kept inside --data/--runs), studies.ts / uploads.ts / dataset.ts (what
 // is open), engine.ts (the one seam to the inference engine), segment-jobs.ts, downloads.ts,
 // runs.ts, api-*.ts (routes), server.ts (fastify).
-export { startServer, BROWSER_ENGINE_MISSING, type RunningServer, type ServerInfo } from "./server.js";
+export { startServer, type RunningServer, type ServerInfo } from "./server.js";
 export { resolveServeOptions, isLoopbackHost, type ServeOptions, type ServeFlags } from "./options.js";
 export { ensureWebBundle } from "./bundle.js";

@@ -8,6 +8,7 @@ import fastifyStatic from "@fastify/static";
 import { ACDC_CLASSES } from "../eval/score.js";
 import { registerRunRoutes } from "./api-runs.js";
 import { ClientError, registerStudyRoutes } from "./api-studies.js";
+import { browserEngineProblem, registerModelRoutes } from "./api-model.js";
 import { ensureWebBundle } from "./bundle.js";
 import { DataFolder } from "./dataset.js";
 import { loadServerEngine, type ServerEngine } from "./engine.js";
@@ -35,12 +36,10 @@ export interface ServerInfo {
   model: { source: string; classNames: readonly string[]; spacing: number } | null;
   classNames: readonly string[];
   data: boolean;
+  /** server: Segment runs on the server; browser: null when the page may run the model itself, else why not. */
   engines: { server: boolean; browser: string | null };
   limits: { maxUploadMb: number; maxFiles: number; studyTtlMin: number };
 }
-
-/** Why in-browser inference is not offered yet: the ONNX export (issue 12) has not landed. */
-export const BROWSER_ENGINE_MISSING = "in-browser inference needs the model's ONNX export (cardioseg export), not available yet";
 
 export async function startServer(o: ServeOptions, log: LogLine = (l) => process.stderr.write(`${l}\n`)): Promise<RunningServer> {
   const bundle = await ensureWebBundle();
@@ -71,11 +70,13 @@ export async function startServer(o: ServeOptions, log: LogLine = (l) => process
       data: o.data ? new DataFolder(o.data) : undefined, classNames,
     });
     registerRunRoutes(app, new RunsFolder(o.runs));
+    registerModelRoutes(app, o.model, log);
+    const browser = browserEngineProblem(o.model);
     app.get("/api/info", async (): Promise<ServerInfo> => ({
       version: "0.1.0",
       model: engine ? { source: engine.info.source, classNames: engine.info.classNames, spacing: engine.info.spacing } : null,
       classNames, data: o.data !== undefined,
-      engines: { server: engine !== undefined, browser: BROWSER_ENGINE_MISSING },
+      engines: { server: engine !== undefined, browser },
       limits: { maxUploadMb: o.limits.maxUploadBytes / 2 ** 20, maxFiles: o.limits.maxFiles, studyTtlMin: o.limits.studyTtlMs / 60_000 },
     }));
     await app.listen({ host: o.host, port: o.port });

@@ -28,6 +28,18 @@ const TRUTH = /_gt\.nii(\.gz)?$/i;
 /** Files a browser or OS adds to folders, never images. */
 const IGNORED = /^(\.ds_store|thumbs\.db|desktop\.ini|mandatory_citation\.md|readme.*)$/i;
 
+/** A browser's file name reduced to a safe base name (no folders, no leading dot, printable). */
+export function safeFileName(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? "";
+  const clean = base.replace(/[^A-Za-z0-9._^() +-]/g, "_").replace(/^\.+/, "_").slice(-200);
+  return clean === "" ? "file" : clean;
+}
+
+/** Removes the private folder's path from a reader's message, leaving the file as the user named it. */
+export function scrubPaths(message: string, dir: string): string {
+  return message.split(`${dir}/`).join("").replace(/(^|[\s(])\d{5}\//g, "$1");
+}
+
 export function studyFromUpload(files: readonly UploadedFile[], displayName: string): StudyContent {
   if (files.length === 0) throw new Error("no files were uploaded");
   // The page sends the dropped folder's or first file's name: show it without an image extension.

@@ -254,6 +254,20 @@ test("labels do not depend on the batch size", () => {
   assert.throws(() => new Predictor(one.engine, CONFIG, "x", { batchSize: 0 }), /batch size must be a positive integer/);
 });
 
+test("every voxel type a reader gives is predicted (uint16 MR DICOM, uint32), as its float32 copy", () => {
+  const model = randomModel(13);
+  const predictor = new Predictor(new TorchEngine(model), CONFIG, "random weights");
+  try {
+    const v = phantom(7);
+    const want = predictor.predictVolume({ ...v, data: Float32Array.from(v.data, (x) => Math.max(0, Math.round(x))) }).data;
+    for (const data of [Uint16Array.from(v.data, (x) => Math.max(0, Math.round(x))), Uint32Array.from(v.data, (x) => Math.max(0, Math.round(x)))]) {
+      assert.deepEqual(predictor.predictVolume({ ...v, data }).data, want, data.constructor.name);
+    }
+  } finally {
+    predictor.dispose();
+  }
+});
+
 test("an asynchronous engine plugs into the same pre/post-processing", async () => {
   const model = randomModel(13);
   const torch = new TorchEngine(model);

@@ -76,6 +76,8 @@ test("with --tls-cert and --tls-key the server speaks HTTPS", { skip: spawnSync(
 test("bad flags fail with a message naming the flag", () => {
   for (const [args, message] of [
     [["--port", "70000"], /--port/], [["--data", "/no/such/folder"], /--data \/no\/such\/folder: no such folder/],
+    [["--static-site", join(tmpdir(), "cardioseg-no-site")], /--static-site needs --model/],
+    [["--static-site", join(tmpdir(), "cardioseg-no-site"), "--model", "/no/such/run"], /\/no\/such\/run: no such run folder or checkpoint/],
   ] as const) {
     const r = spawnSync(process.execPath, [CLI_MAIN, "serve", ...args], { encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 1, `${args.join(" ")}: ${r.stdout}${r.stderr}`);

@@ -2,7 +2,9 @@
 // inside --runs/--data (symlinks too), a token guards every request when set, DNS-rebinding and
 // cross-origin writes are refused, bad uploads get a clear 400/413 and the server keeps serving,
 // uploads live in private folders deleted on close or expiry, DICOM inputs download as NIfTI,
-// SEG and contours, runs are listed and their logs stream, and the log names no file or patient.
+// SEG (all phases of a cine in one multi-frame SEG) and contours, the model folder for the
+// in-browser engine answers 404 without a model, runs are listed and their logs stream, and the
+// log names no file or patient.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -19,6 +21,8 @@ import { DEFAULT_LIMITS, isLoopbackHost, resolveServeOptions, type ServeOptions 
 import { resolveInside } from "../../src/serve/paths.js";
 import { StudyStore, type StudyInfo } from "../../src/serve/studies.js";
 import { safeFileName, scrubPaths } from "../../src/serve/api-studies.js";
+import { studyFromUpload } from "../../src/serve/uploads.js";
+import { checkSegRoundTrip, hashLabels } from "../io/seg-readback.js";
 import { http, hugeClaimNifti } from "./helpers.js";
 
 const CINE = fileURLToPath(new URL("../../../test/fixtures/io/dicom-synth/cine", import.meta.url));
@@ -82,7 +86,11 @@ test("the page and the API answer on loopback, with a strict CSP and cross-origi
   const info = JSON.parse((await http(`${server.origin}/api/info`)).text) as { model: unknown; engines: { server: boolean; browser: string } };
   assert.equal(info.model, null);
   assert.equal(info.engines.server, false);
-  assert.match(info.engines.browser, /ONNX/);
+  assert.match(info.engines.browser, /no model loaded/);
+  const model = await http(`${server.origin}/model/manifest.json`);
+  assert.equal(model.status, 404);
+  assert.match(model.text, /no model loaded/);
+  assert.equal((await http(`${server.origin}/model/../package.json`)).status, 404);
   assert.equal((await http(`${server.origin}/api/info`)).headers.get("cache-control"), "no-store");
 });
 
@@ -229,6 +237,24 @@ test("a DICOM series opens as a cine; its labels download as NIfTI, DICOM SEG an
   assert.equal(seg.status, 200);
   const ds = dicomParser.parseDicom(new Uint8Array(await seg.arrayBuffer()));
   assert.equal(ds.string("x00080060"), "SEG");
+  // All frames: one multi-frame SEG of the study (decisions.md), each frame of it the mask of the
+  // image it references (labels made from each image's own pixel values, so a frame on the wrong
+  // slice or phase cannot match).
+  const reference = studyFromUpload(files.map((f) => ({ name: f.name, path: join(CINE, f.name) })), "reference");
+  for (const [t, frame] of reference.frames.entries()) {
+    const body = hashLabels(frame).data as Uint8Array<ArrayBuffer>;
+    const put = await fetch(`${server.origin}/api/studies/${study.id}/labels/${t}`, { method: "PUT", headers: { "content-type": "application/octet-stream" }, body });
+    assert.equal(put.status, 200);
+  }
+  const whole = await fetch(`${server.origin}/api/studies/${study.id}/download/seg`);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get("content-type"), "application/dicom");
+  assert.match(whole.headers.get("content-disposition") ?? "", /filename="Doe_Jane_cine_seg\.dcm"/);
+  const segPath = join(root, "study-seg.dcm");
+  writeFileSync(segPath, new Uint8Array(await whole.arrayBuffer()));
+  const sources = reference.frames.flatMap((f) => String(f.meta.files ?? f.meta.file).split("|"));
+  assert.equal(sources.length, study.frames.length * nz);
+  assert.equal(checkSegRoundTrip(segPath, sources), 3 * sources.length, "3 segments x every image of every phase");
   const contours = await fetch(`${server.origin}/api/studies/${study.id}/download/contours.zip`);
   assert.equal(contours.status, 200);
   const names = Object.keys(unzipSync(new Uint8Array(await contours.arrayBuffer())));

@@ -12,15 +12,14 @@ import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readF
 import { join } from "node:path";
 import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
 import { PNG } from "pngjs";
-import { parseAcdcInfo } from "../../src/io/datasets/index.js";
 import type { ImageVolume } from "../../src/io/image.js";
-import { readNifti, writeNifti, writeNiftiLabels } from "../../src/io/nifti/index.js";
+import { readNifti, writeNiftiLabels } from "../../src/io/nifti/index.js";
 import { startServer, type RunningServer } from "../../src/serve/index.js";
 import { resolveServeOptions } from "../../src/serve/options.js";
 import { ACDC_CLASSES, type ScoreReport } from "../../src/eval/score.js";
 import { scoreFolders } from "../../src/eval/score-folders.js";
 import { CLI_MAIN, type TinyRun } from "../infer/helpers.js";
-import { CHROMIUM_ARGS, findChromium, toyRun } from "./helpers.js";
+import { CHROMIUM_ARGS, findChromium, toyRun, writeCine } from "./helpers.js";
 
 /** What the test reads of the page's objects (web/src/main.ts exposes them as window.cardioseg). */
 interface PageViewer {
@@ -61,28 +60,6 @@ const serverLog: string[] = [];
 function cli(args: string[]): void {
   const r = spawnSync(process.execPath, [CLI_MAIN, ...args], { encoding: "utf8" });
   assert.equal(r.status, 0, `cardioseg ${args[0]} failed: ${r.stderr}`);
-}
-
-/**
- * Phantom patient001's ED and ES frames as one 4D cine whose affine swaps and flips the in-plane
- * axes, so that NiiVue's anatomical (RAS) order differs from the file's voxel order and the page's
- * mapping between the two is exercised.
- */
-function writeCine(dir: string): { path: string; truth: ImageVolume[] } {
-  const patient = join(run.dataDir, "patient001");
-  const info = parseAcdcInfo(readFileSync(join(patient, "Info.cfg"), "utf8"), "Info.cfg");
-  const frame = (n: number): string => join(patient, `patient001_frame${String(n).padStart(2, "0")}`);
-  const ed = readNifti(`${frame(info.ed)}.nii.gz`), es = readNifti(`${frame(info.es)}.nii.gz`);
-  const [sx, sy, sz] = ed.spacing;
-  const affine = [0, sy, 0, -20, -sx, 0, 0, 35, 0, 0, sz, 4, 0, 0, 0, 1];
-  const n = ed.data.length;
-  const data = new Float32Array(2 * n);
-  data.set(ed.data);
-  data.set(es.data, n);
-  const path = join(dir, "Doe_Jane_cine.nii.gz");
-  writeNifti(path, { ...ed, data, affine, dims: [...ed.dims, 2], spacing: [sx, sy, sz, 30] });
-  const truth = [info.ed, info.es].map((f) => ({ ...readNifti(`${frame(f)}_gt.nii.gz`), affine }));
-  return { path, truth };
 }
 
 async function waitForDownload(name: RegExp, timeoutMs = 20_000): Promise<string> {
@@ -145,7 +122,7 @@ before(async () => {
   screens = join(run.root, "screenshots");
   mkdirSync(downloads);
   mkdirSync(screens);
-  const c = writeCine(run.root);
+  const c = writeCine(run, run.root);
   cine = c.path;
   image = readNifti(cine);
   // The references: `cardioseg predict` on the same file, and `cardioseg score` on its ED/ES frames.

@@ -1,11 +1,13 @@
-// web/src/app.ts — the viewer page: opening a study (upload or a --data case), segmenting it with
-// the chosen engine while the overlay fills in slice by slice, the overlay's legend, opacity and
-// per-structure toggles, correcting with NiiVue's pen, the results panel, and the downloads.
-// The page keeps each frame's label map (file voxel order); the server keeps a copy for downloads,
-// refreshed when corrections are saved.
+// web/src/app.ts — the viewer page: opening a study (upload, a --data case, or read in this
+// browser when the in-browser engine is chosen), segmenting it with the chosen engine while the
+// overlay fills in slice by slice, the overlay's legend, opacity and per-structure toggles,
+// correcting with NiiVue's pen, the results panel, and the downloads. The page keeps each frame's
+// label map (file voxel order); the study (study.ts: on the server, or in this page) keeps a copy
+// for the downloads, refreshed when corrections are saved.
 import { escapeHtml as esc } from "../../src/report/escape.js";
 import { api, uploadStudy, type ServerInfo, type StudyInfo } from "./api.js";
 import { BrowserEngine, ServerEngine, type SegmentEngine } from "./engines.js";
+import { LocalStudy, ServerStudy, type OpenStudy } from "./study.js";
 import { fromDrop, fromFileList, type Picked } from "./open.js";
 import { reportHtml } from "./report.js";
 import { CLINICAL_ROWS, computeResults, fmt, strokeVolume, volumeChartSvg, type Results } from "./results.js";
@@ -34,8 +36,10 @@ function saveAs(href: string, filename: string): void {
 export class ViewerPage {
   readonly viewer = new Viewer();
   readonly classNames: readonly string[];
-  readonly engines: Record<"server" | "browser", SegmentEngine>;
+  readonly engines: { server: ServerEngine; browser: BrowserEngine };
   study: StudyInfo | null = null;
+  /** Where the open study's images are (the server, or only this page). */
+  opened: OpenStudy | null = null;
   labels: (Uint8Array | undefined)[] = [];
   /** Frames whose labels are complete (segmented to the last slice, or loaded). */
   complete: boolean[] = [];
@@ -53,12 +57,14 @@ export class ViewerPage {
   private tool: Tool = { kind: "view" };
   private cine: number | undefined;
 
-  constructor(readonly info: ServerInfo) {
+  /** `staticSite`: the page comes from a static host (serve --static-site): no server, in-browser only. */
+  constructor(readonly info: ServerInfo, readonly staticSite = false) {
     this.classNames = info.classNames;
     this.visible = this.classNames.map(() => true);
     this.engines = {
-      server: new ServerEngine(info.engines.server ? null : "no model loaded: start the server with --model"),
-      browser: new BrowserEngine(info.engines.browser),
+      server: new ServerEngine(staticSite ? "this is a static site: there is no server to run the model"
+        : info.engines.server ? null : "no model loaded: start the server with --model"),
+      browser: new BrowserEngine(info.engines.browser, new URL("model/", document.baseURI), (text) => { $("segment-status").textContent = text; }),
     };
   }
 
@@ -82,10 +88,10 @@ export class ViewerPage {
     this.wireSegment();
     this.wireDownloads();
     if (this.info.data) void this.loadDataList();
-    window.addEventListener("pagehide", () => { if (this.study) api.close(this.study.id); });
+    window.addEventListener("pagehide", () => this.opened?.close());
     // The server deletes a study left unused for its TTL; an open page keeps its study alive.
     const ttlMs = this.info.limits.studyTtlMin * 60_000;
-    window.setInterval(() => { if (this.study) void api.touch(this.study.id).catch(() => undefined); }, Math.max(10_000, ttlMs / 3));
+    window.setInterval(() => this.opened?.touch(), Math.max(10_000, ttlMs / 3));
   }
 
   // ---- opening -------------------------------------------------------------------------------
@@ -93,8 +99,13 @@ export class ViewerPage {
   private wireOpen(): void {
     const zone = $("drop-zone");
     const onFiles = (p: Picked): void => { void this.openUpload(p); };
-    $<HTMLInputElement>("file-input").addEventListener("change", (e) => onFiles(fromFileList((e.target as HTMLInputElement).files ?? [])));
-    $<HTMLInputElement>("folder-input").addEventListener("change", (e) => onFiles(fromFileList((e.target as HTMLInputElement).files ?? [])));
+    for (const id of ["file-input", "folder-input"]) {
+      $<HTMLInputElement>(id).addEventListener("change", (e) => {
+        const input = e.target as HTMLInputElement;
+        onFiles(fromFileList([...(input.files ?? [])]));
+        input.value = ""; // choosing the same files again (say, with the other engine) is a new choice
+      });
+    }
     for (const target of [zone, $("canvas-box")]) {
       target.addEventListener("dragover", (e) => { e.preventDefault(); zone.classList.add("over"); });
       target.addEventListener("dragleave", () => zone.classList.remove("over"));
@@ -106,14 +117,18 @@ export class ViewerPage {
     }
   }
 
+  /** Opens picked files: read in this page when the model runs in the browser (nothing is sent), else uploaded. */
   async openUpload(p: Picked): Promise<void> {
     if (p.files.length === 0) return this.showError("no files chosen");
     const status = $("upload-status");
-    status.textContent = `Uploading ${p.files.length} file(s)…`;
+    const local = this.engine.kind === "browser";
+    status.textContent = local ? `Reading ${p.files.length} file(s) in this browser…` : `Uploading ${p.files.length} file(s)…`;
     try {
-      const study = await uploadStudy(p.files, p.name, (f) => { status.textContent = `Uploading… ${Math.round(100 * f)} %`; });
+      const opened = local
+        ? await LocalStudy.open(p.files, p.name)
+        : new ServerStudy(await uploadStudy(p.files, p.name, (f) => { status.textContent = `Uploading… ${Math.round(100 * f)} %`; }));
       status.textContent = "";
-      await this.load(study);
+      await this.load(opened);
     } catch (err) {
       status.textContent = "";
       this.showError(err);
@@ -144,16 +159,18 @@ export class ViewerPage {
 
   async openCases(indices: number[]): Promise<void> {
     try {
-      await this.load(await api.openCases(indices));
+      await this.load(new ServerStudy(await api.openCases(indices)));
     } catch (err) {
       this.showError(err);
     }
   }
 
-  private async load(study: StudyInfo): Promise<void> {
+  private async load(opened: OpenStudy): Promise<void> {
     this.stopCine();
     this.segmenting?.abort();
-    if (this.study) api.close(this.study.id);
+    this.opened?.close();
+    const study = opened.info;
+    this.opened = opened;
     this.study = study;
     this.labels = study.frames.map(() => undefined);
     this.complete = study.frames.map(() => false);
@@ -163,22 +180,21 @@ export class ViewerPage {
     this.override = null;
     this.results = null;
     this.clearError();
-    await this.viewer.open(api.imageUrl(study.id));
+    await this.viewer.open(await opened.imageUrl());
     $("empty-hint").hidden = true;
     // A study opened again after segmenting (or a data-set case) may already have labels and truth.
     await Promise.all(study.frames.map(async (_, t) => {
-      if (study.segmented[t]) {
-        this.labels[t] = (await api.labels(study.id, t)) ?? undefined;
-        this.complete[t] = this.labels[t] !== undefined;
-      }
-      this.truth[t] = study.hasTruth[t] ? await api.truth(study.id, t) : null;
+      this.labels[t] = (await opened.savedLabels(t)) ?? undefined;
+      this.complete[t] = this.labels[t] !== undefined;
+      this.truth[t] = await opened.truth(t);
     }));
     this.viewer.showLabels(this.labels[0]);
     this.viewer.setStyle(this.classNames, this.visible, this.opacity);
     this.setupNav();
     ($<HTMLButtonElement>("segment")).disabled = false;
     if (study.warnings.length > 0) this.showError(study.warnings.join("\n"), "note");
-    $("segment-status").textContent = `${study.name}: ${study.dims.join("×")} voxels, ${study.frames.length} frame(s)`;
+    $("segment-status").textContent = `${study.name}: ${study.dims.join("×")} voxels, ${study.frames.length} frame(s)` +
+      (opened.local ? " (read in this browser)" : "");
     this.refreshResults();
   }
 
@@ -242,11 +258,18 @@ export class ViewerPage {
   }
 
   private buildEngineToggle(): void {
+    const server = document.querySelector<HTMLInputElement>("input[name=engine][value=server]")!;
     const browser = document.querySelector<HTMLInputElement>("input[name=engine][value=browser]")!;
     const reason = this.engines.browser.unavailable;
     browser.disabled = reason !== null;
     $("engine-browser-label").classList.toggle("disabled", reason !== null);
-    $("engine-browser-label").title = reason ?? "run the model in this browser: the images never leave the machine";
+    $("engine-browser-label").title = reason ?? "run the model in this browser: studies opened now are read here and never leave the machine";
+    if (this.staticSite) {
+      server.disabled = true;
+      browser.checked = true;
+      $("engine-server-label").classList.add("disabled");
+      $("engine-server-label").title = this.engines.server.unavailable ?? "";
+    }
     $("model-info").textContent = this.info.model ? `model: ${this.info.model.source}` : "no model loaded (viewer only)";
   }
 
@@ -293,13 +316,13 @@ export class ViewerPage {
     this.refreshResults();
   }
 
-  /** Sends corrected frames to the server (downloads are written from its copy). */
+  /** Hands corrected (or in-browser segmented) frames to the study: downloads are written from its copy. */
   async saveCorrections(): Promise<void> {
     this.viewer.flushEdits();
-    if (!this.study) return;
+    if (!this.opened) return;
     for (const t of [...this.unsaved]) {
       const l = this.labels[t];
-      if (l) await api.saveLabels(this.study.id, t, l);
+      if (l) await this.opened.saveLabels(t, l);
       this.unsaved.delete(t);
     }
     $<HTMLButtonElement>("save-labels").disabled = true;
@@ -321,8 +344,8 @@ export class ViewerPage {
   }
 
   async segment(): Promise<void> {
-    const study = this.study;
-    if (!study || this.segmenting) return;
+    const study = this.study, opened = this.opened;
+    if (!study || !opened || this.segmenting) return;
     const engine = this.engine;
     if (engine.unavailable) return this.showError(engine.unavailable);
     this.viewer.flushEdits();
@@ -345,18 +368,23 @@ export class ViewerPage {
     if (frames.includes(this.viewer.frame)) this.viewer.showLabels(this.labels[this.viewer.frame]);
     status.textContent = `Segmenting ${frames.length} frame(s) ${engine.label}…`;
     try {
-      const r = await engine.segment(study, frames, {
+      const r = await engine.segment(opened, frames, {
         onSlice: (s) => {
           this.labels[s.frame]!.set(s.labels, s.slice * plane);
           if (s.frame === this.viewer.frame) this.viewer.showLabels(this.labels[s.frame]);
           progress.value = ++done / total;
           status.textContent = `Frame ${study.frames[s.frame]}: slice ${s.slice + 1}/${s.slices} (${done}/${total})`;
         },
-        onFrameDone: (t) => { this.complete[t] = true; this.refreshResults(); },
+        onFrameDone: (t) => {
+          this.complete[t] = true;
+          // The server already holds what its engine made; anything else is handed to the study.
+          if (engine.kind === "browser") this.unsaved.add(t);
+          this.refreshResults();
+        },
         onQueued: (ahead) => { status.textContent = `Waiting for ${ahead} other segmentation(s) on the server…`; },
       }, controller.signal);
       this.lastSegmentMs = performance.now() - started;
-      status.textContent = `Segmented ${frames.length} frame(s) in ${(this.lastSegmentMs / 1000).toFixed(1)} s (model ${r.seconds.toFixed(1)} s)`;
+      status.textContent = `Segmented ${frames.length} frame(s) ${engine.label} in ${(this.lastSegmentMs / 1000).toFixed(1)} s (model ${r.seconds.toFixed(1)} s)`;
     } catch (err) {
       status.textContent = controller.signal.aborted ? "Cancelled" : "Segmentation failed";
       if (!controller.signal.aborted) this.showError(err);
@@ -418,18 +446,20 @@ export class ViewerPage {
 
   private wireDownloads(): void {
     const frameArg = (): number | undefined => ($<HTMLInputElement>("dl-all-frames").checked ? undefined : this.viewer.frame);
-    const server = (what: "labels.nii.gz" | "seg" | "contours.zip") => async (): Promise<void> => {
-      if (!this.study) return;
+    const study = (what: "labels.nii.gz" | "seg" | "contours.zip") => async (): Promise<void> => {
+      if (!this.opened) return;
       try {
         await this.saveCorrections();
-        saveAs(api.downloadUrl(this.study.id, what, frameArg()), "");
+        const d = await this.opened.download(what, this.classNames, frameArg());
+        saveAs(d.href, d.filename);
+        if (d.revoke) setTimeout(d.revoke, 10_000);
       } catch (err) {
         this.showError(err);
       }
     };
-    $("dl-nifti").addEventListener("click", () => void server("labels.nii.gz")());
-    $("dl-seg").addEventListener("click", () => void server("seg")());
-    $("dl-contours").addEventListener("click", () => void server("contours.zip")());
+    $("dl-nifti").addEventListener("click", () => void study("labels.nii.gz")());
+    $("dl-seg").addEventListener("click", () => void study("seg")());
+    $("dl-contours").addEventListener("click", () => void study("contours.zip")());
     $("dl-png").addEventListener("click", () => saveAs(this.viewer.snapshot(), `${fileStem(this.study?.name ?? "view")}.png`));
     $("dl-report").addEventListener("click", () => this.downloadReport());
   }

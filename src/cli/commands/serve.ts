@@ -21,7 +21,16 @@ export function registerServe(program: Command): void {
     .option("--max-files <n>", "most files in one upload", "5000")
     .option("--study-ttl-min <n>", "delete an open study (and its uploaded files) after this many minutes unused", "30")
     .option("--threads <n>", "inference threads (default: libtorch's)")
-    .action(async (flags: ServeFlags) => {
+    .option("--static-site <dir>", "write the page with --model as a folder for any static web host (in-browser inference only), then exit")
+    .action(async (flags: ServeFlags & { staticSite?: string }) => {
+      if (flags.staticSite !== undefined) {
+        if (!flags.model) throw new Error("--static-site needs --model (the model the site runs in the browser)");
+        const { writeStaticSite } = await import("../../serve/static-site.js");
+        const site = await writeStaticSite(flags.staticSite, flags.model);
+        console.log(`static site written to ${site.out}: ${site.files} files, ${(site.bytes / 2 ** 20).toFixed(1)} MB ` +
+          `(the model's ONNX: ${site.model}). Serve the folder from any web host; the model runs in the visitor's browser.`);
+        return;
+      }
       const { resolveServeOptions, startServer, isLoopbackHost } = await import("../../serve/index.js");
       const o = resolveServeOptions(flags);
       const server = await startServer(o);

@@ -38,3 +38,17 @@ declare module "dcmjs" {
   const dcmjs: { data: DcmjsData; log: Logger & { getLogger(name: string): Logger } };
   export default dcmjs;
 }
+
+/** The Cornerstone codecs' Emscripten factories (the page bundles them; Node loads them with require). */
+declare module "@cornerstonejs/codec-charls/decodewasmjs" {
+  const factory: (options: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
+declare module "@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasmjs" {
+  const factory: (options: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
+declare module "@cornerstonejs/codec-openjpeg/decodewasmjs" {
+  const factory: (options: Record<string, unknown>) => Promise<unknown>;
+  export default factory;
+}
