@@ -16,6 +16,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSafetensors } from "../../src/tensor/safetensors.js";
 import { freePort } from "../../src/distributed/launch.js";
+import { c10dBackends } from "../../src/tensor/index.js";
+
+const skip = c10dBackends().gloo ? false : "this addon was built without c10d's Gloo backend (Debian: libgloo-dev, then rebuild)";
 
 const CLI = new URL("../../src/cli/main.js", import.meta.url).pathname;
 const CONFIG = new URL("../../../configs/test-tiny.yaml", import.meta.url).pathname;
@@ -60,7 +63,7 @@ function valScores(dir: string): unknown[] {
 
 const tmp = (name: string): string => mkdtempSync(join(tmpdir(), `dist-${name}-`));
 
-test("2 processes x batch 2 train like 1 process x batch 4 (GroupNorm); resume, also on 1 process, continues the run", async () => {
+test("2 processes x batch 2 train like 1 process x batch 4 (GroupNorm); resume, also on 1 process, continues the run", { skip }, async () => {
   const two = tmp("gn2"), one = tmp("gn1");
   const r2 = await train(two, ["model.norm=group"], 2);
   assert.match(r2.stderr, /batch 2 per process, global batch 4/);
@@ -86,7 +89,7 @@ test("2 processes x batch 2 train like 1 process x batch 4 (GroupNorm); resume, 
   assert.ok(d1 <= 1e-5, `1-process resume: max abs diff ${d1}`);
 });
 
-test("SyncBatchNorm: 2 processes equal 1 process with the global batch; plain per-process BatchNorm does not", async () => {
+test("SyncBatchNorm: 2 processes equal 1 process with the global batch; plain per-process BatchNorm does not", { skip }, async () => {
   const sync = tmp("sbn2"), one = tmp("sbn1"), plain = tmp("bn2");
   const r = await train(sync, ["model.norm=batch", "distributed.syncBatchNorm=true"], 2);
   assert.match(r.stderr, /SyncBatchNorm layers/);
@@ -98,7 +101,7 @@ test("SyncBatchNorm: 2 processes equal 1 process with the global batch; plain pe
   assert.ok(apart > 1e-3, `per-process BatchNorm statistics should differ from the global batch's (diff ${apart})`);
 });
 
-test("a killed rank makes the other stop within the timeout, naming it; checkpoints stay whole", async () => {
+test("a killed rank makes the other stop within the timeout, naming it; checkpoints stay whole", { skip }, async () => {
   const out = tmp("kill");
   const port = await freePort();
   const env = (rank: number): NodeJS.ProcessEnv => ({ MASTER_ADDR: "127.0.0.1", MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: "2",
