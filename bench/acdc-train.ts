@@ -22,12 +22,12 @@ import type { Benchmark, BenchInstance } from "./types.js";
 const ACDC = join(projectRoot(), "..", "shared", "data", "acdc");
 const PRESET = join(projectRoot(), "configs", "acdc-cpu.yaml");
 
-/** acdc-cpu on ten ACDC patients (or phantoms), for a quick set-up. */
-function benchConfig(): ExperimentConfig {
+/** acdc-cpu on ten ACDC patients (or phantoms), for a quick set-up; `extra` overrides (bench/dist-worker.ts). */
+export function benchConfig(extra: readonly string[] = []): ExperimentConfig {
   const data = existsSync(ACDC)
     ? [`data.root=${JSON.stringify(ACDC)}`, "data.trainPatients=001-010", "data.valPatients=\"011\""]
     : ["data.source=synthetic", "data.syntheticPatients=6", "data.trainPatients=", "data.valPatients="];
-  return applyOverrides(loadConfigFile(PRESET), data);
+  return applyOverrides(loadConfigFile(PRESET), [...data, ...extra]);
 }
 
 function trainStepInstance(): BenchInstance {

@@ -1,8 +1,10 @@
 // main.ts: `npm run bench [-- --json FILE] [--only a,b] [--rounds N] [--threads N] [--no-pytorch]
-// [--skip-memory] [--memory-steps N] [--same-omp] [--skip-train] [--train-iterations N]`. For each
+// [--skip-memory] [--memory-steps N] [--same-omp] [--skip-train] [--train-iterations N]
+// [--skip-distributed] [--distributed-iterations N]`. For each
 // registered benchmark, cardioseg and PyTorch run alternating rounds with the same thread count;
 // medians of the per-iteration times are compared as ratio = pytorch_ms / ours_ms (above 1 means
-// cardioseg is faster). Then the memory benchmark, then `cardioseg train` itself (it/s).
+// cardioseg is faster). Then the memory benchmark, then `cardioseg train` itself (it/s), then the
+// acdc-cpu step on 2 processes x 1 thread against 1 process x 2 threads (bench/distributed.ts).
 import { parseArgs } from "node:util";
 import { getNumThreads, setNumThreads } from "../src/tensor/index.js";
 import { writeFileAtomic } from "../src/util/fs.js";
@@ -13,6 +15,7 @@ import { trainLoopMemory, type MemoryReport } from "./memory.js";
 import { trainItsPerSecond, type TrainSpeedReport } from "./acdc-train.js";
 import type { Benchmark } from "./types.js";
 import { engineTable } from "./onnx.js";
+import { distributedBench, distributedLines, type DistributedBenchReport } from "./distributed.js";
 
 interface Result { name: string; ours_ms: number; pytorch_ms: number | null; ratio: number | null; note?: string }
 
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
       "memory-steps": { type: "string", default: "1000" },
       "skip-train": { type: "boolean", default: false },
       "train-iterations": { type: "string", default: "100" },
+      "skip-distributed": { type: "boolean", default: false },
+      "distributed-iterations": { type: "string", default: "10" },
     },
   });
   if (values.threads) setNumThreads(Number(values.threads));
@@ -120,9 +125,14 @@ async function main(): Promise<void> {
     train = trainItsPerSecond(Number(values["train-iterations"]));
     console.log(`${train.command}: ${train.itPerS.toFixed(3)} it/s (training loop, from metrics.jsonl; whole command ${train.wallS.toFixed(0)} s)`);
   }
+  let distributed: DistributedBenchReport | undefined;
+  if (!values["skip-distributed"]) {
+    distributed = await distributedBench(Number(values["distributed-iterations"]));
+    for (const line of distributedLines(distributed)) console.log(line);
+  }
   if (values.json) {
     const benchmarks = results.map(({ name, ours_ms, pytorch_ms, ratio }) => ({ name, ours_ms, pytorch_ms, ratio }));
-    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory, train }, null, 2)}\n`);
+    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory, train, distributed }, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
   }
 }

@@ -3,8 +3,11 @@
 //      onnxruntime-node's binary download skipped (ONNXRUNTIME_NODE_INSTALL=skip);
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
-//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
-//   4. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
+//   3. Gloo's headers for the c10d Gloo backend (distributed training on CPU) when the libtorch is
+//      the system's: `apt-get install libgloo-dev` as root when /usr/include/gloo is missing (then
+//      the addon is rebuilt with the backend);
+//   4. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
+//   5. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
 //      SEG tests run) and chromium (the web app's browser tests; `cardioseg serve` itself does not
 //      need it); elsewhere a note, and those tests skip saying why.
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
@@ -75,14 +78,32 @@ function ensureTestTools() {
   if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; the tests that use them will skip`);
 }
 
-function ensureAddon() {
-  run(process.execPath, ["scripts/build-addon.mjs", "--if-stale"]);
+/** Returns true when it installed Gloo's headers (the addon must then be rebuilt to use them). */
+function ensureGlooHeaders() {
+  const torch = findLibtorch();
+  if (!torch || torch.source !== "system" || existsSync("/usr/include/gloo/algorithm.h")) return false;
+  if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
+    console.log("setup: Gloo's headers are missing (libgloo-dev; needs root): distributed training on CPU will be unavailable");
+    return false;
+  }
+  console.log("setup: installing Debian's libgloo-dev (the c10d Gloo backend for distributed training)…");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "libgloo-dev"], { stdio: "inherit", env }).status === 0;
+  if (!install()) {
+    run("apt-get", ["update", "-qq"], { env });
+    if (!install()) throw new Error("setup: could not install libgloo-dev");
+  }
+  return true;
+}
+
+function ensureAddon(force = false) {
+  run(process.execPath, ["scripts/build-addon.mjs", ...(force ? [] : ["--if-stale"])]);
 }
 
 try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
-  ensureAddon();
+  ensureAddon(ensureGlooHeaders());
   ensureTestTools();
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));

@@ -5,6 +5,11 @@
 // fixed-size canvas. Rendering (warp and intensity transforms) happens on libtorch, in
 // src/train/augment.ts. Being pure is what lets the worker prefetch ahead and a resumed run see
 // exactly the same batches.
+// Distributed sampling: with a shard {rank, worldSize}, a step covers batchSize x worldSize
+// consecutive positions (the global batch) and rank r takes positions [r·B, (r+1)·B) of it, so the
+// ranks' batches at a step are together exactly the batch one process with the global batch size
+// would draw — same slices, same per-sample augmentation seeds — and each epoch's permutation is
+// split among the ranks without overlap.
 import { deriveSeedPath, Random } from "../util/random.js";
 import {
   canvasSize, drawSample, resolveAugment, sampleGeometry, type AugmentConfig, type AugmentOptions, type CanvasSize,
@@ -22,6 +27,19 @@ export interface LoaderConfig {
   readonly seed: number;
   /** Augmentation options (any subset of AugmentConfig), or false for plain resampled centre crops (still shuffled). */
   readonly augment?: AugmentOptions | false;
+  /** This process's share of each global batch in a distributed run (default: the whole batch). */
+  readonly shard?: Shard;
+}
+
+/** A rank's place in a distributed run: batchSize is per rank, the global batch batchSize x worldSize. */
+export interface Shard {
+  readonly rank: number;
+  readonly worldSize: number;
+}
+
+/** Positions one step consumes: the global batch. */
+export function stepSize(cfg: LoaderConfig): number {
+  return cfg.batchSize * (cfg.shard?.worldSize ?? 1);
 }
 
 /** Position of the next sample: index `position` of epoch `epoch`'s permutation. */
@@ -55,6 +73,10 @@ export function checkLoaderConfig(cfg: LoaderConfig, numSlices: number): void {
   const { width, height } = cfg.size;
   if (!(Number.isInteger(width) && width > 0 && Number.isInteger(height) && height > 0)) throw new Error(`loader: size must be positive integers (got ${width}x${height})`);
   if (!Number.isInteger(cfg.seed)) throw new Error(`loader: seed must be an integer (got ${cfg.seed})`);
+  const sh = cfg.shard;
+  if (sh && !(Number.isInteger(sh.worldSize) && sh.worldSize >= 1 && Number.isInteger(sh.rank) && sh.rank >= 0 && sh.rank < sh.worldSize)) {
+    throw new Error(`loader: shard rank ${sh.rank} of ${sh.worldSize} is not a rank of the job`);
+  }
 }
 
 /** Caches the permutations of the last epochs touched (a batch spans at most two). */
@@ -92,11 +114,12 @@ export interface PlacedSample {
   readonly draw: SampleDraw;
 }
 
-/** The batch at `start`: B consecutive positions of the seeded epoch orders. */
+/** This rank's batch of the step at `start`: B consecutive positions of the seeded epoch orders. */
 export function gatherBatch(slices: readonly TrainSlice[], cfg: LoaderConfig, plan: BatchPlan, orders: EpochOrders, start: Cursor): CropBatch {
   const samples: PlacedSample[] = [];
+  const first = (cfg.shard?.rank ?? 0) * cfg.batchSize;
   for (let b = 0; b < cfg.batchSize; b++) {
-    const c = advance(start, b, slices.length);
+    const c = advance(start, first + b, slices.length);
     const slice = slices[orders.get(c.epoch)[c.position]];
     samples.push({ slice, draw: drawSample(slice, plan.target, plan.augment, sampleSeed(cfg.seed, c)) });
   }

@@ -2,10 +2,11 @@
 // window and augmentation draws, rendered on libtorch by src/train/augment.ts), reshuffled every
 // epoch from a seed, with state()/restore() so a resumed run sees exactly the same data order.
 // Batches are gathered ahead in a worker thread (buffers transferred, slices shared) and fall
-// back to the calling thread when workers are off or the worker fails.
+// back to the calling thread when workers are off or the worker fails. In a distributed run
+// (config.shard) the cursor walks global batches and each rank gathers its share (batch.ts).
 import { Worker } from "node:worker_threads";
 import type { TrainSlice } from "./augment.js";
-import { advance, checkLoaderConfig, EpochOrders, gatherBatch, planBatches, type BatchPlan, type Cursor, type LoaderConfig } from "./batch.js";
+import { advance, checkLoaderConfig, EpochOrders, gatherBatch, planBatches, stepSize, type BatchPlan, type Cursor, type LoaderConfig } from "./batch.js";
 import { packSlices, unpackSlices, type PackedSlices } from "./store.js";
 import type { WorkerInit, WorkerRequest } from "./prefetch-worker.js";
 import type { CropBatch } from "./types.js";
@@ -14,6 +15,7 @@ export interface LoaderState {
   readonly version: 1;
   readonly seed: number;
   readonly numSlices: number;
+  /** Samples per step over every rank (batchSize x world size; older states: per process, one process). */
   readonly batchSize: number;
   readonly epoch: number;
   readonly position: number;
@@ -68,14 +70,18 @@ export class TrainLoader {
 
   /** Position of the next batch to be served; a full description of the data order. */
   state(): LoaderState {
-    return { version: 1, seed: this.config.seed, numSlices: this.slices.length, batchSize: this.config.batchSize, ...this.cursor, batches: this.served };
+    return { version: 1, seed: this.config.seed, numSlices: this.slices.length, batchSize: stepSize(this.config), ...this.cursor, batches: this.served };
   }
 
+  /**
+   * Continue from `s`. The data and seed must be the same; the global batch may differ (a run
+   * resumed on another number of processes): the next step starts where the saved one stopped.
+   */
   restore(s: LoaderState): void {
     if (s.version !== 1) throw new Error(`loader state: unknown version ${String(s.version)}`);
     const mine = this.state();
-    for (const k of ["seed", "numSlices", "batchSize"] as const) {
-      if (s[k] !== mine[k]) throw new Error(`loader state: ${k} ${s[k]} does not match this loader's ${mine[k]} (different data, seed or batch size)`);
+    for (const k of ["seed", "numSlices"] as const) {
+      if (s[k] !== mine[k]) throw new Error(`loader state: ${k} ${s[k]} does not match this loader's ${mine[k]} (different data or seed)`);
     }
     if (!(Number.isInteger(s.epoch) && s.epoch >= 0 && Number.isInteger(s.position) && s.position >= 0 && s.position < s.numSlices)) {
       throw new Error(`loader state: invalid epoch/position ${s.epoch}/${s.position}`);
@@ -92,7 +98,7 @@ export class TrainLoader {
     const head = this.queue.shift() as Pending;
     this.fillQueue();
     const batch = await head.promise;
-    this.cursor = advance(head.cursor, this.config.batchSize, this.slices.length);
+    this.cursor = advance(head.cursor, stepSize(this.config), this.slices.length);
     this.served++;
     return batch;
   }
@@ -103,7 +109,7 @@ export class TrainLoader {
     const t0 = performance.now();
     const batch = gatherBatch(this.slices, this.config, this.plan, this.orders, this.cursor);
     this.recordPrep(performance.now() - t0);
-    this.cursor = advance(this.cursor, this.config.batchSize, this.slices.length);
+    this.cursor = advance(this.cursor, stepSize(this.config), this.slices.length);
     this.served++;
     return batch;
   }
@@ -140,7 +146,7 @@ export class TrainLoader {
     const depth = Math.max(1, this.options.prefetch ?? 2);
     while (this.queue.length < depth) {
       const last = this.queue[this.queue.length - 1];
-      const cursor = last ? advance(last.cursor, this.config.batchSize, this.slices.length) : this.cursor;
+      const cursor = last ? advance(last.cursor, stepSize(this.config), this.slices.length) : this.cursor;
       this.queue.push({ cursor, promise: this.request(cursor) });
     }
   }

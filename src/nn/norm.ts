@@ -16,7 +16,15 @@ export interface BatchNormOptions {
   device?: DeviceLike;
 }
 
+/** A training-mode forward with statistics gathered elsewhere (src/distributed's SyncBatchNorm). */
+export type BatchNormTrainingForward = (bn: BatchNorm2d, x: Tensor, momentumFactor: number) => Tensor;
+
 export class BatchNorm2d extends Module {
+  /**
+   * When set, training-mode forwards use it instead of this process's batch statistics:
+   * src/distributed's convertSyncBatchNorm installs SyncBatchNorm's (statistics over every process).
+   */
+  trainingForward: BatchNormTrainingForward | null = null;
   readonly eps: number;
   readonly momentum: number | null;
   readonly affine: boolean;
@@ -54,6 +62,7 @@ export class BatchNorm2d extends Module {
       noGrad(() => counter.add_(1));
       if (this.momentum === null) factor = 1 / counter.item();
     }
+    if (this.training && this.trainingForward) return this.trainingForward(this, x, factor);
     // Batch statistics in training, or whenever there are no running statistics to use.
     const useBatchStats = this.training || !this.runningMean;
     const updateRunning = !this.training || this.trackRunningStats;
@@ -75,7 +84,8 @@ export class BatchNorm2d extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`;
+    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${py(this.affine)}, track_running_stats=${py(this.trackRunningStats)}`
+      + (this.trainingForward ? ", synchronised" : "");
   }
 }
 

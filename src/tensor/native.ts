@@ -13,6 +13,12 @@ declare const handleBrand: unique symbol;
 export type NativeHandle = { readonly [handleBrand]: "tensor" };
 declare const generatorBrand: unique symbol;
 export type NativeGenerator = { readonly [generatorBrand]: "generator" };
+declare const c10dBrand: unique symbol;
+/** Opaque c10d objects (JS externals owned by the addon): a Store, a ProcessGroup, a Work. */
+export type NativeStore = { readonly [c10dBrand]: "store" };
+export type NativeGroup = { readonly [c10dBrand]: "group" };
+export type NativeWork = { readonly [c10dBrand]: "work" };
+export type NativeHook = { readonly [c10dBrand]: "hook" };
 
 /** A tensor argument; null (a disposed Tensor) makes the addon throw a clear Error. */
 type H = NativeHandle | null;
@@ -44,6 +50,7 @@ export interface NativeAddon {
   shape(a: H): number[]; strides(a: H): number[]; scalarType(a: H): number; device(a: H): string;
   item(a: H): number; isContiguous(a: H, format: number): boolean; dataPtr(a: H): number;
   to(a: H, dtype: Opt<number>, device: Opt<string>, copy: boolean): NativeHandle;
+  setData(a: H, src: H): void;
   contiguous(a: H, format: number): NativeHandle;
   clone(a: H, format: Opt<number>): NativeHandle;
   toMemoryFormat(a: H, format: number): NativeHandle;
@@ -151,7 +158,8 @@ export interface NativeAddon {
   binaryCrossEntropyWithLogits(x: H, y: H, weight: H | undefined, posWeight: H | undefined,
     reduction: number): NativeHandle;
   // random
-  generatorNew(seed?: number): NativeGenerator; generatorManualSeed(g: NativeGenerator, seed: number): void;
+  generatorNew(seed?: number, device?: Opt<string>): NativeGenerator; generatorDevice(g: NativeGenerator): string;
+  generatorManualSeed(g: NativeGenerator, seed: number): void;
   generatorInitialSeed(g: NativeGenerator): number; generatorGetState(g: NativeGenerator): Uint8Array;
   generatorSetState(g: NativeGenerator, state: Uint8Array): void; manualSeed(seed: number): void;
   randn(shape: number[], dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
@@ -170,6 +178,30 @@ export interface NativeAddon {
     allowUnused: boolean): (NativeHandle | null)[];
   gradFnName(a: H): string | null;
   setGradEnabled(on: boolean): boolean; isGradEnabled(): boolean; version(a: H): number;
+  registerPostAccumulateGradHook(a: H, fn: () => void): NativeHook; removeGradHook(h: NativeHook): void;
+  // c10d (distributed.cc); reduce op codes: 0 sum, 1 product, 2 min, 3 max
+  tcpStoreNew(host: string, port: number, isServer: boolean, worldSize: Opt<number>, timeoutMs: number,
+    waitWorkers: boolean, multiTenant: boolean): NativeStore;
+  tcpStorePort(s: NativeStore): number; prefixStoreNew(prefix: string, s: NativeStore): NativeStore;
+  storeSet(s: NativeStore, key: string, value: Uint8Array): void; storeGet(s: NativeStore, key: string): Uint8Array;
+  storeAdd(s: NativeStore, key: string, n: number): number; storeCheck(s: NativeStore, keys: string[]): boolean;
+  storeWait(s: NativeStore, keys: string[], timeoutMs: number): void; storeDeleteKey(s: NativeStore, key: string): boolean;
+  storeSetTimeout(s: NativeStore, timeoutMs: number): void;
+  c10dBackends(): { gloo: boolean; nccl: boolean };
+  processGroupGlooNew(s: NativeStore, rank: number, size: number, timeoutMs: number, interfaces: Opt<string[]>,
+    hostname: Opt<string>): NativeGroup;
+  processGroupNcclNew(s: NativeStore, rank: number, size: number, timeoutMs: number): NativeGroup;
+  pgRank(g: NativeGroup): number; pgSize(g: NativeGroup): number; pgBackendName(g: NativeGroup): string;
+  pgShutdown(g: NativeGroup): void;
+  pgAllreduce(g: NativeGroup, ts: H[], op: number): NativeWork;
+  pgAllreduceCoalesced(g: NativeGroup, ts: H[], op: number): NativeWork;
+  pgBroadcast(g: NativeGroup, ts: H[], root: number): NativeWork;
+  pgAllgather(g: NativeGroup, outputs: H[], input: H): NativeWork;
+  pgBarrier(g: NativeGroup): NativeWork;
+  pgMonitoredBarrier(g: NativeGroup, timeoutMs: number, waitAllRanks: boolean): void;
+  workWait(w: NativeWork, timeoutMs?: Opt<number>): boolean; workIsCompleted(w: NativeWork): boolean;
+  broadcastCoalesced(g: NativeGroup, ts: H[], bufferBytes: number, root: number): void;
+  registerAllreduceGradHook(a: H, g: NativeGroup): void;
 }
 
 const ADDON_FILE = join("native", "build", "cardioseg_native.node");

@@ -41,6 +41,9 @@ export interface CheckpointSidecar {
   elapsedS: number;
   /** Written by the run's final checkpoint (plan.ts decides; absent in older checkpoints). */
   finished?: boolean;
+  /** Distributed runs: the number of processes, and each rank's dropout generator state (base64). */
+  worldSize?: number;
+  rankRngs?: string[];
   config: ExperimentConfig;
 }
 

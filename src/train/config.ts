@@ -2,12 +2,13 @@
 // overrides `dotted.key=value`, and validation. Keys unknown to the defaults are errors naming the key,
 // so a typo never silently trains the wrong model. The resolved config is what a run folder stores.
 import { readFileSync } from "node:fs";
+import type { DeviceLike } from "../tensor/index.js";
 import { parse as parseYaml } from "yaml";
 import { defaultModelConfig, validateModelConfig, type ModelConfig } from "../models/index.js";
 import { defaultLossConfig, type LossConfig } from "./losses.js";
 import { defaultScheduleConfig, type ScheduleConfig } from "./schedule.js";
 import { taskNumClasses } from "../data/tasks.js";
-import { timeBudgetS } from "./plan.js";
+import { parseDuration, timeBudgetS } from "./plan.js";
 import { DEFAULT_AUGMENT, validateAugment, type AugmentConfig } from "../data/augment.js";
 
 export interface DataConfig {
@@ -78,10 +79,25 @@ export interface OptimConfig {
   headLrMult: number;
 }
 
+/** How a run on several processes behaves (ignored by a single-process run); see src/distributed. */
+export interface DistributedConfig {
+  /** BatchNorm layers normalise with the statistics of every process's samples (SyncBatchNorm). */
+  syncBatchNorm: boolean;
+  /** c10d timeout of the rendezvous and of every collective ("30m", torch's default). */
+  timeout: string;
+  /** Gradient bucket size in MiB (torch's bucket_cap_mb). */
+  bucketCapMB: number;
+  /** Start each bucket's allreduce during backward, as soon as its gradients are ready (CPU). */
+  overlap: boolean;
+  /** Broadcast rank 0's buffers (BatchNorm running statistics) before every forward (torch's default). */
+  broadcastBuffers: boolean;
+}
+
 export interface ExperimentConfig {
   name: string;
   seed: number;
-  device: "cpu" | "cuda";
+  /** "cpu" or "cuda" in a config file; a distributed CUDA run trains each process on cuda:LOCAL_RANK. */
+  device: DeviceLike;
   /** Intra-op threads (0 = the engine's default). */
   threads: number;
   /** Train with weights and activations in NHWC (channels-last) memory: oneDNN's faster layout on CPU. */
@@ -92,6 +108,7 @@ export interface ExperimentConfig {
   optim: OptimConfig;
   schedule: ScheduleConfig;
   loss: LossConfig;
+  distributed: DistributedConfig;
 }
 
 export const defaultExperimentConfig: ExperimentConfig = {
@@ -145,6 +162,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   },
   schedule: { ...defaultScheduleConfig },
   loss: { ...defaultLossConfig },
+  distributed: { syncBatchNorm: false, timeout: "30m", bucketCapMB: 25, overlap: true, broadcastBuffers: true },
 };
 
 /** Fields whose default is null but which may hold a list of positive integers. */
@@ -314,5 +332,9 @@ export function validateConfig(c: ExperimentConfig): void {
   const expected = taskNumClasses({ name: c.data.task });
   if (c.model.numClasses !== expected) {
     throw new Error(`config: "model.numClasses" is ${c.model.numClasses} but task "${c.data.task}" has ${expected} classes`);
+  }
+  if (c.distributed) { // absent from configs saved before the section existed
+    parseDuration(c.distributed.timeout, "distributed.timeout");
+    if (!(c.distributed.bucketCapMB > 0)) throw new Error(`config: "distributed.bucketCapMB" must be positive, got ${c.distributed.bucketCapMB}`);
   }
 }

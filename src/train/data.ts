@@ -12,6 +12,7 @@ import { validationBatches } from "../data/validation.js";
 import { classFrequencies, classWeights } from "../data/frequencies.js";
 import { taskClassNames, UNANNOTATED } from "../data/tasks.js";
 import type { Slice2D, TaskSpec } from "../data/types.js";
+import type { Shard } from "../data/batch.js";
 import type { ExperimentConfig } from "./config.js";
 import type { ValidationSource } from "./validate.js";
 
@@ -77,7 +78,12 @@ function subsample<T>(items: readonly T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
-export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => void = () => undefined): TrainingData {
+/**
+ * The training loader and validation stream of `cfg`. With a `shard` (a distributed run), this
+ * process's loader draws its share of every global batch and its validation covers every
+ * worldSize-th slice (the trainer sums the ranks' confusion counts).
+ */
+export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => void = () => undefined, shard?: Shard): TrainingData {
   const d = cfg.data;
   if (d.source === "folder" && !d.root) throw new Error("no data folder: pass --data DIR or set data.root (or data.source=synthetic)");
   const where = d.source === "synthetic" ? "synthetic data" : d.root;
@@ -101,14 +107,15 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   const trainSlices = prepareTrainSlices(sides.train, task);
   const size = { width: d.cropSize, height: d.cropSize };
   const train = new TrainLoader(trainSlices, {
-    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment,
+    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment, shard,
   }, { worker: true, prefetch: d.prefetch });
   const numClasses = cfg.model.numClasses;
   let weights: number[] | null = null;
   if (cfg.loss.classWeights !== "none") weights = classWeights(classFrequencies(trainSlices, numClasses), cfg.loss.classWeights);
   const valSlices = subsample(sides.val, cfg.train.valMaxSlices);
+  const mySlices = shard ? valSlices.filter((_, i) => i % shard.worldSize === shard.rank) : valSlices;
   const validation: ValidationSource = {
-    batches: () => validationBatches(valSlices, { task, targetSpacing: d.spacing, size, batchSize: cfg.train.batchSize }),
+    batches: () => validationBatches(mySlices, { task, targetSpacing: d.spacing, size, batchSize: cfg.train.batchSize }),
   };
   log(`data: ${split.train.length} train patients (${trainSlices.length} slices), ${split.val.length} val patients (${valSlices.length} slices) from ${where}`);
   return {
