@@ -72,6 +72,7 @@ export function frameOf(v: ImageVolume, t: number): ImageVolume {
 function dicomFolderItems(input: string, o: InputOptions): PredictItem[] {
   const scan = scanDicomFolder(input);
   for (const e of scan.errors) o.onWarning?.(`${input}: skipped ${e.message}`);
+  for (const w of scan.warnings) o.onWarning?.(`${input}: ${w}`);
   const volumes = scan.series.flatMap((s, si) => s.volumes.map((ref) => ({ s, si, ref })));
   if (volumes.length === 0) {
     const why = scan.errors.length > 0 ? ` (${scan.errors.length} unreadable files, first: ${scan.errors[0].message})` : "";

@@ -27,6 +27,7 @@ import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
 import { predictVolume, StepProgress, type Log } from "./volume.js";
+import { pushAll } from "../util/array.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -132,9 +133,9 @@ function writeOutputs(dir: string, item: PredictItem, image: ImageVolume, labels
   const regions = classNames.length === 4;
   for (const f of formats) {
     if (f === "nifti") files.push(exportLabelNifti(join(dir, `${item.name}_pred.nii.gz`), labels));
-    if (f === "png") files.push(...exportPngMasks(dir, `${item.name}_pred`, labels), exportOverlay(join(dir, "overlay.png"), image, labels));
+    if (f === "png") pushAll(files, [...exportPngMasks(dir, `${item.name}_pred`, labels), exportOverlay(join(dir, "overlay.png"), image, labels)]);
     // Contours are LV endocardium and epicardium, which only the regions task's labels describe.
-    if (f === "contours" && regions) files.push(...exportContours(join(dir, "contours"), item.name, labels));
+    if (f === "contours" && regions) pushAll(files, exportContours(join(dir, "contours"), item.name, labels));
     if (f === "seg" && item.kind === "dicom") {
       const path = join(dir, "seg.dcm");
       writeDicomSeg(path, labels, item.segSource, classNames);

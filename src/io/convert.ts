@@ -1,11 +1,12 @@
 // convert.ts — the work behind `cardioseg convert`: a Sunnybrook root, an ACDC root, a folder of
 // image/label pairs or a DICOM series folder, written out as NIfTI image/label pairs
 // (`<stem>.nii.gz` float32 + `<stem>_gt.nii.gz` uint8, ACDC numbering), optionally with PNG
-// overlays. A case that fails is reported and skipped; the rest are still written.
+// overlays. A case that fails is reported and skipped; the rest are still written. Labels outside
+// the class list (ACDC's four unless told otherwise) fail their case, naming the values.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
-import { loadCase, loadDataset, detectDataset, type Dataset, type DatasetCase, type DatasetProblem } from "./datasets/index.js";
+import { ACDC_LABEL_NAMES, loadCase, loadDataset, detectDataset, type Dataset, type DatasetCase, type DatasetProblem } from "./datasets/index.js";
 import { problemOf } from "./datasets/types.js";
 import { scanDicomFolder, loadVolume, type DicomSeries } from "./dicom/index.js";
 import { IoError } from "./errors.js";
@@ -17,6 +18,8 @@ export interface ConvertOptions {
   png?: boolean;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Class names, label 0 first (default ACDC's: background, RV, MYO, LV); other label values fail their case. */
+  classes?: readonly string[];
 }
 
 export interface ConvertSummary {
@@ -24,7 +27,10 @@ export interface ConvertSummary {
   readonly kind: "acdc" | "sunnybrook" | "generic" | "dicom";
   readonly cases: number;
   readonly written: string[];
+  /** Inputs that could not be converted (each names its file); any makes the command exit 1. */
   readonly problems: DatasetProblem[];
+  /** Handled oddities worth knowing (a series UID shared by two patients, uneven cine phases). */
+  readonly warnings: string[];
 }
 
 export function convertInput(input: string, outDir: string, options: ConvertOptions = {}): ConvertSummary {
@@ -47,7 +53,7 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
   const problems = [...ds.problems];
   for (const c of ds.cases) {
     try {
-      const { image, labels } = loadCase(c);
+      const { image, labels } = loadCase(c, options.classes ?? ACDC_LABEL_NAMES);
       const stem = join(outDir, caseStem(ds, c));
       writeNiftiImage(`${stem}.nii.gz`, image);
       written.push(`${stem}.nii.gz`);
@@ -62,7 +68,7 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
       options.log?.(`skipped ${c.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
-  return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems };
+  return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems, warnings: [] };
 }
 
 function convertDicomFolder(input: string, outDir: string, options: ConvertOptions): ConvertSummary {
@@ -93,7 +99,7 @@ function convertDicomFolder(input: string, outDir: string, options: ConvertOptio
       }
     }
   });
-  return { input, kind: "dicom", cases, written, problems };
+  return { input, kind: "dicom", cases, written, problems, warnings: scan.warnings };
 }
 
 /** `series<number>[_stack<s>][_phase<pp>]`, with the description when it is a safe file name. */

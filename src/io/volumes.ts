@@ -27,6 +27,20 @@ export function readLabelFile(path: string): LabelVolume {
   return toLabels(readImageFile(path), path);
 }
 
+/**
+ * Label values of `data` at or above `classes.length`, said as "7 (12 voxels), 255 (3 voxels)
+ * are outside the class list 0..3 (background, RV, MYO, LV)"; undefined when all are in the list.
+ */
+export function outOfClassProblem(data: Uint8Array, classes: readonly string[]): string | undefined {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < data.length; i++) counts[data[i]]++;
+  const bad: string[] = [];
+  for (let v = classes.length; v < 256; v++) if (counts[v] > 0) bad.push(`${v} (${counts[v]} voxel${counts[v] === 1 ? "" : "s"})`);
+  if (bad.length === 0) return undefined;
+  const list = bad.length > 8 ? `${bad.slice(0, 8).join(", ")} and ${bad.length - 8} more values` : bad.join(", ");
+  return `label value${bad.length === 1 ? "" : "s"} ${list} ${bad.length === 1 ? "is" : "are"} outside the class list 0..${classes.length - 1} (${classes.join(", ")})`;
+}
+
 export function toLabels(v: ImageVolume, file = String(v.meta.file ?? "labels")): LabelVolume {
   const dims = v.dims.slice(0, 3);
   const n = voxelCount(dims);

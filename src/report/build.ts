@@ -6,7 +6,12 @@ import { buildReportHtml, type ReportOptions } from "./html.js";
 import { trainingCurvesPng } from "./plot.js";
 import { RUN_FILES, readRunFolder } from "./run-folder.js";
 
-export interface BuiltReport { html: string; curvesPng: string | null }
+export interface BuiltReport {
+  html: string;
+  curvesPng: string | null;
+  /** Things the reader should know (skipped metrics.jsonl lines, with the first reasons). */
+  warnings: string[];
+}
 
 export function writeRunReport(runDir: string, out?: string, opts: ReportOptions = {}): BuiltReport {
   const run = readRunFolder(runDir);
@@ -17,5 +22,9 @@ export function writeRunReport(runDir: string, out?: string, opts: ReportOptions
     curvesPng = join(runDir, RUN_FILES.curvesPng);
     writeFileAtomic(curvesPng, trainingCurvesPng(run.log));
   }
-  return { html, curvesPng };
+  const warnings: string[] = [];
+  if (run.log && run.log.skippedLines > 0) {
+    warnings.push(`${join(runDir, RUN_FILES.log)}: ${run.log.skippedLines} unreadable line(s) skipped (${run.log.problems.join("; ")})`);
+  }
+  return { html, curvesPng, warnings };
 }

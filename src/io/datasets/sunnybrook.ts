@@ -2,13 +2,14 @@
 // contourfiles/<original id>/{i,o}-contours/IM-0001-NNNN-{i,o}contour-manual.txt (NNNN = N), and
 // link.csv mapping patient ids to original ids. One case per contoured image; labels are drawn
 // from the contours in ACDC numbering (3 LV cavity, 2 myocardium where an o-contour exists).
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { IoError } from "../errors.js";
+import { IoError, readInputText, withFile } from "../errors.js";
 import { readDicomFile } from "../dicom/index.js";
-import { labelsFromContours, readContourFile } from "../contours.js";
+import { rasterizePolygon, readContourFile } from "../contours.js";
 import { labelLike } from "../image.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
+import { pushAll } from "../../util/array.js";
 
 const CONTOUR_FILE = /^IM-(\d+)-(\d+)-([io])contour-manual\.txt$/;
 
@@ -41,11 +42,11 @@ export function loadSunnybrook(root: string): Dataset {
   const linkFile = join(root, "link.csv");
   let links: SunnybrookLink[] = [];
   try {
-    links = parseLinkCsv(readFileSync(linkFile, "utf8"), linkFile);
+    links = parseLinkCsv(readInputText(linkFile, 16 << 20), linkFile);
   } catch (err) {
     problems.push(problemOf(linkFile, err));
   }
-  for (const link of links) cases.push(...patientCases(root, link, problems));
+  for (const link of links) pushAll(cases, patientCases(root, link, problems));
   return { kind: "sunnybrook", root, cases, problems };
 }
 
@@ -102,9 +103,14 @@ function sunnybrookCase(link: SunnybrookLink, n: number, imagePath: string, file
       const image = loadImage();
       const [cols, rows, nz = 1] = image.dims;
       if (nz !== 1) throw new IoError(imagePath, `contours need a single-slice image, got ${image.dims.join("x")}`);
-      const inner = files.inner ? readContourFile(files.inner) : undefined;
-      const outer = files.outer ? readContourFile(files.outer) : undefined;
-      return labelLike(image, labelsFromContours(cols, rows, inner, outer));
+      const mask = new Uint8Array(cols * rows);
+      // Outer first, inner over it: 2 between the contours, 3 inside the inner one.
+      for (const [file, value] of [[files.outer, 2], [files.inner, 3]] as const) {
+        if (!file) continue;
+        const points = readContourFile(file);
+        withFile(file, "cannot rasterise the contour", () => rasterizePolygon(points, cols, rows, mask, value));
+      }
+      return labelLike(image, mask);
     },
   };
 }
