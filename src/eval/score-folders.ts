@@ -1,7 +1,9 @@
 // src/eval/score-folders.ts — `cardioseg score`'s work: match prediction and truth files, read
 // and score them one case at a time (memory stays at one case), and refuse to produce an
-// average when any case is bad: every problem is collected and reported together.
-import { matchCases } from "./files.js";
+// average when any case is bad or any ground-truth case has no prediction (an average over a
+// subset is a wrong number): every problem is collected and reported together. With skipMissing,
+// cases missing on either side are skipped and listed in the report's "skipped".
+import { matchFolders } from "./files.js";
 import { readLabelVolume } from "./load.js";
 import { ScoreAccumulator, type ScoreReport } from "./score.js";
 
@@ -9,7 +11,7 @@ export interface ScoreFoldersOptions {
   predDir: string;
   gtDir: string;
   classes: readonly string[];
-  /** Skip (and list) predictions without a truth file instead of failing. */
+  /** Skip (and list) predictions without a truth file and truth cases without a prediction instead of failing. */
   skipMissing?: boolean;
   /** Called after each case, for progress output. */
   onCase?: (index: number, total: number, id: string) => void;
@@ -26,10 +28,16 @@ export class ScoreInputError extends Error {
 }
 
 export function scoreFolders(opts: ScoreFoldersOptions): ScoreReport {
-  const cases = matchCases(opts.predDir, opts.gtDir);
+  const matched = matchFolders(opts.predDir, opts.gtDir);
+  const cases = matched.cases;
   const acc = new ScoreAccumulator(opts.classes);
-  const problems: string[] = [];
+  const problems: string[] = [...matched.problems];
   const skipped: { id: string; reason: string }[] = [];
+  for (const u of matched.unpredicted) {
+    const reason = `no prediction ${u.id}.nii.gz under ${opts.predDir} for ground truth ${u.truth}`;
+    if (opts.skipMissing) skipped.push({ id: u.id, reason });
+    else problems.push(`${u.id}: ${reason} (use --skip-missing to skip it)`);
+  }
   cases.forEach((c, index) => {
     if (!c.truth) {
       const reason = `no truth file ${c.id}_gt.nii.gz or ${c.id}.nii.gz under ${opts.gtDir}`;

@@ -83,7 +83,13 @@ export function runPredict(o: PredictOptions): PredictSummary {
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
       try {
-        return expandInput(input, { pngSpacing: o.pngSpacing, onWarning: (m) => log(`warning: ${m}`) });
+        return expandInput(input, {
+          pngSpacing: o.pngSpacing, onWarning: (m) => log(`warning: ${m}`),
+          onFileError: (file, message) => {
+            summary.failures.push({ input: file, message });
+            log(`skipped ${file}: ${message}`);
+          },
+        });
       } catch (err) {
         summary.failures.push({ input, message: messageOf(err) });
         log(`skipped ${input}: ${messageOf(err)}`);

@@ -35,16 +35,18 @@ export async function runTraining(o: RunOptions): Promise<TrainResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const cfg = resolveRunConfig(o);
   const runDir = o.out ?? join("runs", cfg.name);
+  let resume: string | null = null;
   if (o.resume) {
-    // Fail on a foreign checkpoint before spending minutes loading data.
-    const side = resolveResumePath(o.resume);
-    checkSameArchitecture(side, readSidecar(side).config.model, cfg.model);
+    // Fail on a foreign or damaged checkpoint before spending minutes loading data; a run folder
+    // resumes from its newest checkpoint that verifies (the others are named in warnings).
+    resume = resolveResumePath(o.resume, log);
+    checkSameArchitecture(resume, readSidecar(resume).config.model, cfg.model);
   }
   const data = buildTrainingData(cfg, log);
   try {
     const trainer = new Trainer({
       config: cfg, runDir, train: data.train, validation: data.validation, classNames: data.classNames,
-      classWeights: data.classWeights, resume: o.resume ?? null, progress: o.progress, log,
+      classWeights: data.classWeights, resume, progress: o.progress, log,
       handleSignals: o.handleSignals, stopAfter: o.stopAfter,
     });
     try {

@@ -4,7 +4,7 @@
 // A failure (a full disk: ENOSPC, a folder where the file should go, no permission) is an Error
 // "<path>: cannot write (…)" carrying the system error's code; the temp file is removed and
 // whatever `path` held before is untouched.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, basename, join } from "node:path";
 
 /** An output that could not be written; `code` is the system error's (ENOSPC, EISDIR, EACCES…). */
@@ -57,6 +57,33 @@ function attempt<T>(path: string, fn: () => T): T {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Removes temp files writeFileAtomic left in `dir` when its process was killed (the writer's pid is
+ * in the name and no longer runs). Called before resuming, so a killed run leaves nothing behind.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^\..+\.(\d+)\.\d+\.tmp$/.exec(name);
+    if (m && !processAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM";
+  }
 }
 
 function fsyncDirectory(dir: string): void {

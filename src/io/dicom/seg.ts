@@ -5,7 +5,7 @@
 import dcmjs from "dcmjs";
 import { writeFileAtomic } from "../../util/fs.js";
 import { IoError } from "../errors.js";
-import type { LabelVolume } from "../image.js";
+import { geometryProblem, type LabelVolume } from "../image.js";
 import type { DicomInstance } from "./header.js";
 import { scanDicomFiles, type DicomSeries } from "./series.js";
 
@@ -53,6 +53,8 @@ export function writeDicomSeg(path: string, labels: LabelVolume, source: DicomSe
   const [nx, ny, nz] = labels.dims;
   if (labels.dims.length !== 3 || nx * ny * nz !== labels.data.length) throw new IoError(path, `label volume must be 3D with matching data (dims ${labels.dims.join("x")})`);
   if (classNames.length < 2) throw new IoError(path, "need at least one class name besides background");
+  const problem = geometryProblem(labels);
+  if (problem) throw new IoError(path, `not written: ${problem}`);
   const maxLabel = labels.data.reduce((m, v) => Math.max(m, v), 0);
   if (maxLabel >= classNames.length) throw new IoError(path, `label value ${maxLabel} has no class name (${classNames.length} given)`);
   const geometry = lpsGeometry(labels.affine, nz);
