@@ -51,12 +51,14 @@ export function scoreFolders(opts: ScoreFoldersOptions): ScoreReport {
       acc.addCase({ id: c.id, phase: c.phase, pred, truth });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      problems.push(msg.startsWith(`case ${c.id}`) ? msg : `${c.id}: ${msg}`);
+      // Each line names a file: the reader's errors do; the scorer's name the case, so add its prediction.
+      const named = msg.includes(c.pred) || (c.truth !== null && msg.includes(c.truth)) ? msg : `${c.pred}: ${msg}`;
+      problems.push(named.startsWith(`case ${c.id}`) || named.includes(c.id) ? named : `${c.id}: ${named}`);
     }
     opts.onCase?.(index + 1, cases.length, c.id);
   });
   if (problems.length > 0) throw new ScoreInputError(problems);
   const report = acc.result(skipped);
-  if (report.cases.length === 0) throw new Error("no case could be scored (every prediction was skipped)");
+  if (report.cases.length === 0) throw new Error(`${opts.predDir}: no case could be scored (every case was skipped: ${skipped.map((s) => s.id).join(", ")})`);
   return report;
 }

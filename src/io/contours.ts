@@ -29,6 +29,9 @@ export function parseContour(text: string, file: string): Point[] {
     if (parts.length !== 2 || !Number.isFinite(x) || !Number.isFinite(y)) {
       throw new IoError(file, `line ${i + 1}: expected "x y", got ${JSON.stringify(line.slice(0, 40))}`);
     }
+    if (Math.abs(x) > MAX_COORDINATE || Math.abs(y) > MAX_COORDINATE) {
+      throw new IoError(file, `line ${i + 1}: point (${x}, ${y}) lies far outside any image`);
+    }
     points.push({ x, y });
   }
   if (points.length < 3) throw new IoError(file, `a contour needs at least 3 points, found ${points.length}`);

@@ -123,8 +123,8 @@ function storedDigest(bytes: Uint8Array): string {
 }
 
 /**
- * Checks the stored checksum of safetensors bytes (when there is one) and returns it; null for
- * files written without one. A mismatch is an Error naming `source`.
+ * After parseHeader (which hashes the file against the digest it finds in the header), checks that
+ * the digest is the one the metadata names; returns it, or null for files written without one.
  */
 export function verifySafetensorsChecksum(bytes: Uint8Array, source: string, metadata: Record<string, string>, dataStart: number): string | null {
   const stored = metadata[CHECKSUM_KEY];
@@ -133,8 +133,7 @@ export function verifySafetensorsChecksum(bytes: Uint8Array, source: string, met
   if (!/^[0-9a-f]{64}$/.test(stored) || at < 0 || Buffer.from(bytes.buffer, bytes.byteOffset + at, 64).toString("latin1") !== stored) {
     throw new Error(`safetensors: ${source}: checksum field is damaged (the file is corrupt)`);
   }
-  if (fileDigest(bytes, at) !== stored) throw new Error(`safetensors: ${source}: checksum mismatch: the file is corrupt (a changed or damaged byte)`);
-  return stored;
+  return stored; // parseHeader has already compared it with the file's digest
 }
 
 /** Reads `path` whole and verifies it; returns its stored checksum (null when it has none). */
@@ -202,6 +201,10 @@ function parseHeader(bytes: Uint8Array, source: string): { entries: Map<string, 
   }
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} is larger than the 100 MB limit`);
   const n = Number(headerLen);
+  // The checksum first: a damaged header is then reported as what it is, not as a bad field.
+  const at = digestOffset(bytes, 8 + n);
+  const stored = at < 0 ? "" : Buffer.from(bytes.buffer, bytes.byteOffset + at, 64).toString("latin1");
+  if (/^[0-9a-f]{64}$/.test(stored) && fileDigest(bytes, at) !== stored) fail("checksum mismatch: the file is corrupt (a changed or damaged byte)");
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString("utf8"));
