@@ -8,7 +8,7 @@
 // Mask -> contour is marching squares at level 0.5: the contour runs half-way between foreground
 // and background pixel centres, so rasterising it again gives back the same mask.
 import { writeFileAtomic } from "../util/fs.js";
-import { IoError, readInputText } from "./errors.js";
+import { IoError, readInputText, withFile } from "./errors.js";
 
 export interface Point {
   /** column, pixels */
@@ -43,6 +43,12 @@ const MAX_CONTOUR_FILE_BYTES = 64 << 20;
 
 export function readContourFile(path: string): Point[] {
   return parseContour(readInputText(path, MAX_CONTOUR_FILE_BYTES), path);
+}
+
+/** Reads a contour file and draws it into a cols x rows mask (see rasterizePolygon); errors name the file. */
+export function rasterizeContourFile(path: string, cols: number, rows: number, into?: Uint8Array, value = 1): Uint8Array {
+  const points = readContourFile(path);
+  return withFile(path, "cannot rasterise the contour", () => rasterizePolygon(points, cols, rows, into, value));
 }
 
 /** The Sunnybrook text format: one "x y" line per point, two decimals. */

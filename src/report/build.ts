@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
 import { buildReportHtml, type ReportOptions } from "./html.js";
+import { trainingCharts } from "./chart.js";
 import { trainingCurvesPng } from "./plot.js";
 import { RUN_FILES, readRunFolder } from "./run-folder.js";
 
@@ -18,7 +19,8 @@ export function writeRunReport(runDir: string, out?: string, opts: ReportOptions
   const html = out ?? join(runDir, RUN_FILES.html);
   writeFileAtomic(html, buildReportHtml(run, opts));
   let curvesPng: string | null = null;
-  if (run.log && (run.log.train.length > 0 || run.log.val.length > 0)) {
+  // Lines that hold no plottable value (e.g. {"iter":0,"val":{}}) give no chart and no curves.png.
+  if (run.log && trainingCharts(run.log, 1, 1).length > 0) {
     curvesPng = join(runDir, RUN_FILES.curvesPng);
     writeFileAtomic(curvesPng, trainingCurvesPng(run.log));
   }

@@ -101,7 +101,8 @@ export interface NiftiRecipe {
 }
 
 export const niftiRecipe: fc.Arbitrary<NiftiRecipe> = fc.record({
-  dims: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }),
+  // Now and then a legitimately large volume (4 M voxels), for the memory measurement.
+  dims: fc.oneof({ weight: 30, arbitrary: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 2, maxLength: 4 }) }, { weight: 1, arbitrary: fc.constant([256, 256, 64] as number[]) }),
   as: fc.constantFrom("float32" as const, "uint8" as const, "int16" as const),
   labels: fc.boolean(),
   patches: fc.oneof({ weight: 1, arbitrary: fc.constant([] as NiftiPatch[]) }, { weight: 2, arbitrary: fc.array(niftiPatch, { maxLength: 4 }) }),

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { REPO } from "../paths.js";
 import { isFailure, type CaseReport, type Outcome } from "./run.js";
-import { TARGETS, type encodeCase } from "./targets.js";
+import { TARGETS, decodeCase, encodeCase } from "./targets.js";
 import type { Job, WorkerMessage } from "./worker.js";
 
 type Files = ReturnType<typeof encodeCase>;
@@ -39,9 +39,11 @@ export interface TargetStats {
   runs: number;
   outcomes: Record<Outcome, number>;
   slowestMs: number;
-  /** Largest peak-RSS rise of one case, MiB, and the largest rise per legitimate byte (cases of 1 MiB or more). */
+  /** Largest peak-RSS rise of one case, MiB, and the largest rise per legitimate byte among the big cases. */
   maxPeakRiseMiB: number;
   maxPeakRatio: number;
+  /** Cases holding at least BIG_CASE bytes legitimately (where the 4x memory target is measurable). */
+  bigCases: number;
   /** Largest RSS of a worker process seen from outside, MiB. */
   maxWorkerRssMiB: number;
 }
@@ -55,9 +57,11 @@ export interface CampaignResult {
 }
 
 const OUTCOMES: Outcome[] = ["ok", "error", "wrong", "crash", "unnamed", "memory", "hang"];
+/** Legitimate size from which a case's peak memory is compared with it (smaller ones drown in noise). */
+const BIG_CASE = 16 << 20;
 
 function emptyStats(): TargetStats {
-  return { runs: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, slowestMs: 0, maxPeakRiseMiB: 0, maxPeakRatio: 0, maxWorkerRssMiB: 0 };
+  return { runs: 0, outcomes: Object.fromEntries(OUTCOMES.map((o) => [o, 0])) as Record<Outcome, number>, slowestMs: 0, maxPeakRiseMiB: 0, maxPeakRatio: 0, bigCases: 0, maxWorkerRssMiB: 0 };
 }
 
 interface WorkerRun {
@@ -139,9 +143,9 @@ async function minimiseByReplay(target: string, files: Files, outcome: Outcome, 
       delete without[key];
       if (Object.keys(without).length > 0 && await same(without)) { best = without; continue; }
       const v = best[key];
-      if (typeof v === "string" && v.length > 64) {
-        const half = Buffer.from(v, "base64");
-        const cut = { ...best, [key]: half.subarray(0, half.length >> 1).toString("base64") };
+      const bytes = decodeCase({ [key]: v })[key];
+      if (bytes instanceof Uint8Array && bytes.length > 64) {
+        const cut = { ...best, ...encodeCase({ [key]: bytes.subarray(0, bytes.length >> 1) }) };
         if (await same(cut)) best = cut;
       }
     }
@@ -177,7 +181,10 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
         s.slowestMs = Math.max(s.slowestMs, report.ms);
         s.maxPeakRiseMiB = Math.max(s.maxPeakRiseMiB, report.peakRise / 2 ** 20);
         // The ratio means something only for inputs big enough to stand out of the runtime's noise.
-        if (report.legitBytes >= 1 << 20) s.maxPeakRatio = Math.max(s.maxPeakRatio, report.peakRise / report.legitBytes);
+        if (report.legitBytes >= BIG_CASE) {
+          s.bigCases++;
+          s.maxPeakRatio = Math.max(s.maxPeakRatio, report.peakRise / report.legitBytes);
+        }
       }
       let found: { outcome: Outcome; message: string; files: Files | null } | undefined = run.failure;
       if (run.died) {
@@ -198,8 +205,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignResult> {
 }
 
 export function formatStats(r: CampaignResult): string {
-  const head = ["target", "runs", ...OUTCOMES, "slowest ms", "max peak rise MiB", "max rise/legit", "max worker RSS MiB"];
-  const rows = Object.entries(r.stats).map(([t, s]) => [t, s.runs, ...OUTCOMES.map((o) => s.outcomes[o]), s.slowestMs.toFixed(0), s.maxPeakRiseMiB.toFixed(1), s.maxPeakRatio.toFixed(2), s.maxWorkerRssMiB.toFixed(0)].map(String));
+  const head = ["target", "runs", ...OUTCOMES, "slowest ms", "max peak rise MiB", "cases >=16MiB", "their max rise/legit", "max worker RSS MiB"];
+  const rows = Object.entries(r.stats).map(([t, s]) => [t, s.runs, ...OUTCOMES.map((o) => s.outcomes[o]), s.slowestMs.toFixed(0), s.maxPeakRiseMiB.toFixed(1), s.bigCases, s.maxPeakRatio.toFixed(2), s.maxWorkerRssMiB.toFixed(0)].map(String));
   const widths = head.map((h, c) => rows.reduce((w, row) => Math.max(w, row[c].length), h.length));
   const line = (cells: string[]): string => cells.map((x, c) => x.padStart(widths[c])).join("  ");
   return [line(head), ...rows.map(line), `${r.seconds.toFixed(0)} s, ${r.failures.length} failure(s)`].join("\n");

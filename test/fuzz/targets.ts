@@ -5,11 +5,12 @@
 import fc from "fast-check";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { readNifti } from "../../src/io/nifti/index.js";
 import { loadDicomSeries, readDicomFile } from "../../src/io/dicom/index.js";
 import { geometryProblem, type ImageVolume } from "../../src/io/image.js";
 import { convertInput } from "../../src/io/convert.js";
-import { rasterizePolygon, readContourFile } from "../../src/io/contours.js";
+import { rasterizeContourFile } from "../../src/io/contours.js";
 import { encodePngRgba } from "../../src/io/png.js";
 import { expandInput } from "../../src/infer/inputs.js";
 import { scoreFolders } from "../../src/eval/score-folders.js";
@@ -155,8 +156,7 @@ const contour: FuzzTarget = {
   name: "contour",
   arbitrary: single("c.txt", contourRecipe.map((r) => enc(contourText(r)))),
   run(dir) {
-    const points = readContourFile(join(dir, "c.txt"));
-    const mask = rasterizePolygon(points, 256, 256);
+    const mask = rasterizeContourFile(join(dir, "c.txt"), 256, 256);
     return { legitBytes: sizeOf(dir) * 8 + mask.byteLength, wrong: [] };
   },
 };
@@ -375,11 +375,21 @@ export function targetNamed(name: string): FuzzTarget {
   return t;
 }
 
-/** Entries of a case as a JSON-able record (regression fixtures), and back. */
-export function encodeCase(c: FuzzCase): Record<string, string | { link: string } | { dir: true }> {
-  return Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v instanceof Uint8Array ? Buffer.from(v).toString("base64") : v]));
+type EncodedEntry = string | { gzip: string } | { link: string } | { dir: true };
+
+/** Entries of a case as a JSON-able record (regression fixtures), and back; large files are stored gzipped. */
+export function encodeCase(c: FuzzCase): Record<string, EncodedEntry> {
+  return Object.fromEntries(Object.entries(c).map(([k, v]): [string, EncodedEntry] => {
+    if (!(v instanceof Uint8Array)) return [k, v];
+    const packed = v.length > 4096 ? gzipSync(v, { level: 9 }) : null;
+    return [k, packed && packed.length < v.length / 2 ? { gzip: packed.toString("base64") } : Buffer.from(v).toString("base64")];
+  }));
 }
 
-export function decodeCase(o: Record<string, string | { link: string } | { dir: true }>): FuzzCase {
-  return Object.fromEntries(Object.entries(o).map(([k, v]): [string, Entry] => [k, typeof v === "string" ? new Uint8Array(Buffer.from(v, "base64")) : v]));
+export function decodeCase(o: Record<string, EncodedEntry>): FuzzCase {
+  return Object.fromEntries(Object.entries(o).map(([k, v]): [string, Entry] => {
+    if (typeof v === "string") return [k, new Uint8Array(Buffer.from(v, "base64"))];
+    if ("gzip" in v) return [k, new Uint8Array(gunzipSync(Buffer.from(v.gzip, "base64")))];
+    return [k, v];
+  }));
 }

@@ -4,9 +4,9 @@
 // from the contours in ACDC numbering (3 LV cavity, 2 myocardium where an o-contour exists).
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { IoError, readInputText, withFile } from "../errors.js";
+import { IoError, readInputText } from "../errors.js";
 import { readDicomFile } from "../dicom/index.js";
-import { rasterizePolygon, readContourFile } from "../contours.js";
+import { rasterizeContourFile } from "../contours.js";
 import { labelLike } from "../image.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
 import { pushAll } from "../../util/array.js";
@@ -106,9 +106,7 @@ function sunnybrookCase(link: SunnybrookLink, n: number, imagePath: string, file
       const mask = new Uint8Array(cols * rows);
       // Outer first, inner over it: 2 between the contours, 3 inside the inner one.
       for (const [file, value] of [[files.outer, 2], [files.inner, 3]] as const) {
-        if (!file) continue;
-        const points = readContourFile(file);
-        withFile(file, "cannot rasterise the contour", () => rasterizePolygon(points, cols, rows, mask, value));
+        if (file) rasterizeContourFile(file, cols, rows, mask, value);
       }
       return labelLike(image, mask);
     },
