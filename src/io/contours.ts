@@ -76,6 +76,8 @@ const EPS = 1e-12;
  * above); the pixel is in when either count is odd, or when it sits on a vertex. Per row, each
  * crossing edge contributes a threshold column, computed with skimage's own expression so that
  * ties (a centre exactly on an edge) fall the same way; parities then follow by prefix XOR.
+ * Written here because no maintained JS rasteriser follows skimage's boundary rule, and the
+ * Sunnybrook reference masks are skimage's.
  */
 export function rasterizePolygon(points: readonly Point[], cols: number, rows: number, into?: Uint8Array, value = 1): Uint8Array {
   const mask = into ?? new Uint8Array(cols * rows);

@@ -10,7 +10,8 @@ import { readSafetensorsHeader } from "../tensor/safetensors.js";
 import { argmaxChannels, preprocessSlice, restoreScores } from "../data/preprocess.js";
 import { taskClassNames } from "../data/tasks.js";
 import { labelLike, type ImageVolume, type LabelVolume } from "../io/image.js";
-import type { ExperimentConfig } from "./config.js";
+import { defaultExperimentConfig, mergeConfig, resolveConfig, type ExperimentConfig } from "./config.js";
+import { parseJsonText } from "../io/json.js";
 import { loadWeightsInto, weightsModelConfig } from "./checkpoint.js";
 
 export interface PredictorOptions {
@@ -68,7 +69,10 @@ export class Predictor {
     const { metadata } = readSafetensorsHeader(weights);
     weightsModelConfig(weights, metadata);
     if (!metadata.config) throw new Error(`${weights}: the checkpoint lacks its experiment config`);
-    return new Predictor(weights, JSON.parse(metadata.config) as ExperimentConfig, o);
+    // The stored config is checked like a config file: a damaged one is refused naming the weights file.
+    const where = `${weights} (metadata "config")`;
+    const config = resolveConfig(mergeConfig(defaultExperimentConfig, parseJsonText(metadata.config, where), where));
+    return new Predictor(weights, config, o);
   }
 
   /** Softmax probabilities [B, C, H, W] for preprocessed images [B, 1, H, W]. */

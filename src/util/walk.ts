@@ -2,7 +2,8 @@
 // folders). It never fails on one entry: a dangling symbolic link, an unreadable sub-folder, a
 // folder beyond the depth limit or a link loop is returned as a problem naming the path, and the
 // walk goes on. Only regular files (or links to them) are listed: a FIFO or a device would block
-// or never end when read.
+// or never end when read. (fs.readdirSync's own `recursive` walk has no depth limit, follows no
+// links and says nothing of what it skips, hence this one.)
 import { readdirSync, statSync, type Dirent } from "node:fs";
 import { join } from "node:path";
 

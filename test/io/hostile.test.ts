@@ -16,6 +16,8 @@ import { convertInput } from "../../src/io/convert.js";
 import { rasterizePolygon } from "../../src/io/contours.js";
 import { writeFileAtomic } from "../../src/util/fs.js";
 import { walkFiles } from "../../src/util/walk.js";
+import { registerConvert } from "../../src/cli/commands/convert.js";
+import { runCommand } from "../eval/helpers.js";
 import { NIFTI1, TS_DEFLATED, dicomFile, element, niftiBytes, patchNifti, sliceElements } from "../fuzz/builders.js";
 
 function tempDir(): string {
@@ -209,4 +211,25 @@ test("rasterising a million-point contour on a 1024 x 1024 image works; a pathol
   assert.ok(Math.abs(area - Math.PI * 400 * 400) < 2 * Math.PI * 400, `area ${area}`);
   const zigzag = Array.from({ length: 200_000 }, (_, i) => ({ x: (i * 1024) / 200_000, y: i % 2 ? 0 : 1023 }));
   assert.throws(() => rasterizePolygon(zigzag, 1024, 1024), /crosses the image rows \d+ times/);
+});
+
+test("cardioseg convert exits 1 when any case failed, after writing the others", async () => {
+  const dir = tempDir();
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (...parts: unknown[]): void => { errors.push(parts.map(String).join(" ")); };
+  try {
+    writeFileSync(join(dir, "a.nii"), niftiBytes());
+    writeFileSync(join(dir, "a_gt.nii"), niftiBytes({ values: Array.from({ length: 90 }, () => 9), as: "uint8" }));
+    writeFileSync(join(dir, "b.nii"), niftiBytes());
+    process.exitCode = 0;
+    const out = await runCommand(registerConvert, ["convert", dir, "--out", join(dir, "out"), "--quiet"]);
+    assert.equal(process.exitCode, 1);
+    assert.match(out, /generic: 2 cases, 1 files written .* 1 problems/);
+    assert.match(errors.join("\n"), /error: .*a_gt\.nii: label value 9 \(90 voxels\) is outside the class list/);
+  } finally {
+    process.exitCode = 0;
+    console.error = error;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
