@@ -6,7 +6,7 @@
 //   unnamed  an Error whose message names no file
 //   memory   the peak memory rose beyond 4x the legitimate size (+ a fixed allowance)
 //   hang / memory (process level) are judged by the parent (main.ts), which kills the worker.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { materialise, type FuzzTarget } from "./targets.js";
 import type { FuzzCase } from "./inputs.js";
@@ -38,6 +38,29 @@ export function classify(err: unknown, dir: string): { outcome: Outcome; message
 
 declare const gc: undefined | (() => void);
 
+/**
+ * Resets the kernel's peak-RSS mark of this process (Linux: "5" into /proc/self/clear_refs), so that
+ * the peak read after a case is that case's own; false where that is not possible (then the
+ * process-lifetime maximum is used, which only shows cases that raise it).
+ */
+function resetPeak(): boolean {
+  try {
+    writeFileSync("/proc/self/clear_refs", "5");
+    return peakRss() !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+function peakRss(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    return m ? Number(m[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one case in a fresh folder under `root`; the folder is removed afterwards. */
 export function runCase(target: FuzzTarget, c: FuzzCase, root: string): CaseReport {
   const dir = mkdtempSync(join(root, `${target.name}-`));
@@ -45,7 +68,8 @@ export function runCase(target: FuzzTarget, c: FuzzCase, root: string): CaseRepo
     materialise(dir, c);
     if (typeof gc === "function") gc();
     const before = process.memoryUsage().rss;
-    const peakBefore = process.resourceUsage().maxRSS * 1024;
+    const hwm = resetPeak();
+    const peakBefore = hwm ? before : process.resourceUsage().maxRSS * 1024;
     const started = performance.now();
     let outcome: Outcome, message = "", legitBytes = 0;
     try {
@@ -57,7 +81,7 @@ export function runCase(target: FuzzTarget, c: FuzzCase, root: string): CaseRepo
       ({ outcome, message } = classify(err, dir));
     }
     const ms = performance.now() - started;
-    const peakAfter = process.resourceUsage().maxRSS * 1024;
+    const peakAfter = (hwm ? peakRss() : undefined) ?? process.resourceUsage().maxRSS * 1024;
     const peakRise = peakAfter > peakBefore ? peakAfter - before : 0;
     if (outcome !== "crash" && peakRise > MEMORY_FACTOR * Math.max(legitBytes, 0) + MEMORY_ALLOWANCE) {
       message = `peak memory rose by ${(peakRise / 2 ** 20).toFixed(0)} MiB for ${(legitBytes / 2 ** 20).toFixed(1)} MiB of legitimate data (${outcome}: ${message})`;
