@@ -1,7 +1,10 @@
 // main.ts: `npm run bench [-- --json FILE] [--only a,b] [--rounds N] [--threads N] [--no-pytorch]
-// [--skip-memory] [--memory-steps N] [--same-omp]`. For each registered benchmark, cardioseg and PyTorch run
-// alternating rounds with the same thread count; medians of the per-iteration times are compared
-// as ratio = pytorch_ms / ours_ms (above 1 means cardioseg is faster). Then the memory benchmark.
+// [--skip-memory] [--memory-steps N] [--same-omp] [--skip-train] [--train-iterations N]
+// [--skip-distributed] [--distributed-iterations N]`. For each
+// registered benchmark, cardioseg and PyTorch run alternating rounds with the same thread count;
+// medians of the per-iteration times are compared as ratio = pytorch_ms / ours_ms (above 1 means
+// cardioseg is faster). Then the memory benchmark, then `cardioseg train` itself (it/s), then the
+// acdc-cpu step on 2 processes x 1 thread against 1 process x 2 threads (bench/distributed.ts).
 import { parseArgs } from "node:util";
 import { getNumThreads, setNumThreads } from "../src/tensor/index.js";
 import { writeFileAtomic } from "../src/util/fs.js";
@@ -9,27 +12,30 @@ import { percentile } from "../src/util/stats.js";
 import { BENCHMARKS } from "./registry.js";
 import { PyTorchSide } from "./pytorch.js";
 import { trainLoopMemory, type MemoryReport } from "./memory.js";
+import { trainItsPerSecond, type TrainSpeedReport } from "./acdc-train.js";
 import type { Benchmark } from "./types.js";
+import { engineTable } from "./onnx.js";
+import { distributedBench, distributedLines, type DistributedBenchReport } from "./distributed.js";
 
 interface Result { name: string; ours_ms: number; pytorch_ms: number | null; ratio: number | null; note?: string }
 
-function timeOurs(step: () => void, iters: number): number[] {
+async function timeOurs(step: () => void | Promise<void>, iters: number): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
-    step();
+    await step();
     out.push(performance.now() - t0);
   }
   return out;
 }
 
 async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): Promise<Result> {
-  const inst = b.setup();
+  const inst = await b.setup();
   const ours: number[] = [];
   const theirs: number[] = [];
   let note: string | undefined;
   try {
-    timeOurs(() => inst.step(), b.warmup);
+    await timeOurs(() => inst.step(), b.warmup);
     let torchOk = torch !== null;
     if (torch) {
       const warm = await torch.run(b.name, b.warmup);
@@ -38,12 +44,12 @@ async function runOne(b: Benchmark, rounds: number, torch: PyTorchSide | null): 
     for (let r = 0; r < rounds; r++) {
       // Alternate which side goes first so slow drifts (thermal, other load) hit both equally.
       const oursFirst = r % 2 === 0;
-      if (oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+      if (oursFirst) ours.push(...await timeOurs(() => inst.step(), b.iterations));
       if (torch && torchOk) {
         const t = await torch.run(b.name, b.iterations);
         if (typeof t === "string") { torchOk = false; note = t; } else theirs.push(...t);
       }
-      if (!oursFirst) ours.push(...timeOurs(() => inst.step(), b.iterations));
+      if (!oursFirst) ours.push(...await timeOurs(() => inst.step(), b.iterations));
     }
   } finally {
     inst.dispose();
@@ -80,6 +86,10 @@ async function main(): Promise<void> {
       "skip-memory": { type: "boolean", default: false },
       "same-omp": { type: "boolean", default: false },
       "memory-steps": { type: "string", default: "1000" },
+      "skip-train": { type: "boolean", default: false },
+      "train-iterations": { type: "string", default: "100" },
+      "skip-distributed": { type: "boolean", default: false },
+      "distributed-iterations": { type: "string", default: "10" },
     },
   });
   if (values.threads) setNumThreads(Number(values.threads));
@@ -104,14 +114,25 @@ async function main(): Promise<void> {
   } finally {
     torch?.close();
   }
+  for (const line of engineTable(results)) console.log(line);
   let memory: MemoryReport | undefined;
   if (!values["skip-memory"]) {
     memory = trainLoopMemory(Number(values["memory-steps"]));
     printMemory(memory);
   }
+  let train: TrainSpeedReport | undefined;
+  if (!values["skip-train"]) {
+    train = trainItsPerSecond(Number(values["train-iterations"]));
+    console.log(`${train.command}: ${train.itPerS.toFixed(3)} it/s (training loop, from metrics.jsonl; whole command ${train.wallS.toFixed(0)} s)`);
+  }
+  let distributed: DistributedBenchReport | undefined;
+  if (!values["skip-distributed"]) {
+    distributed = await distributedBench(Number(values["distributed-iterations"]));
+    for (const line of distributedLines(distributed)) console.log(line);
+  }
   if (values.json) {
     const benchmarks = results.map(({ name, ours_ms, pytorch_ms, ratio }) => ({ name, ours_ms, pytorch_ms, ratio }));
-    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory }, null, 2)}\n`);
+    writeFileAtomic(values.json, `${JSON.stringify({ threads, benchmarks, memory, train, distributed }, null, 2)}\n`);
     console.log(`wrote ${values.json}`);
   }
 }

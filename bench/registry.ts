@@ -6,5 +6,11 @@ import { conv3x3Benchmark } from "./conv.js";
 import { resnetStageBenchmark } from "./resnet-stage.js";
 import { addOverheadBenchmark } from "./overhead.js";
 import { deeplabTrainBenchmark, deeplabInferBenchmark } from "./deeplab.js";
+import { acdcVolumePredictBenchmark } from "./predict.js";
+import { ENGINE_BENCHMARKS } from "./onnx.js";
+import { acdcTrainStepBenchmark } from "./acdc-train.js";
 
-export const BENCHMARKS: Benchmark[] = [conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark];
+export const BENCHMARKS: Benchmark[] = [
+  conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark, acdcTrainStepBenchmark,
+  acdcVolumePredictBenchmark, ...ENGINE_BENCHMARKS,
+];

@@ -3,7 +3,8 @@
 
 /** A prepared workload; step() runs one timed iteration and must free what it allocates. */
 export interface BenchInstance {
-  step(): void;
+  /** Asynchronous for engines whose runtime is (onnxruntime-node); the await is inside the timing. */
+  step(): void | Promise<void>;
   dispose(): void;
 }
 
@@ -17,5 +18,5 @@ export interface Benchmark {
   warmup: number;
   /** Operations per step(): reported times are per operation (e.g. 1000 adds per step). */
   opsPerStep?: number;
-  setup(): BenchInstance;
+  setup(): BenchInstance | Promise<BenchInstance>;
 }

@@ -1,8 +1,15 @@
 // Installs whatever is missing for cardioseg on this machine, then builds the native addon:
-//   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json;
+//   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json, with
+//      onnxruntime-node's binary download skipped (ONNXRUNTIME_NODE_INSTALL=skip);
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
 //      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
-//   3. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed.
+//   3. Gloo's headers for the c10d Gloo backend (distributed training on CPU) when the libtorch is
+//      the system's: `apt-get install libgloo-dev` as root when /usr/include/gloo is missing (then
+//      the addon is rebuilt with the backend);
+//   4. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
+//   5. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
+//      SEG tests run) and chromium (the web app's browser tests; `cardioseg serve` itself does not
+//      need it); elsewhere a note, and those tests skip saying why.
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -20,7 +27,9 @@ function ensureNpmPackages() {
     || statSync("package-lock.json").mtimeMs > statSync("node_modules/.package-lock.json").mtimeMs;
   if (!stale) return;
   console.log("setup: installing npm packages (npm ci)…");
-  run("npm", ["ci", "--no-audit", "--no-fund"]);
+  // onnxruntime-node's install script would download CUDA binaries from outside the npm registry;
+  // the CPU binary it ships in the package is the one cardioseg uses.
+  run("npm", ["ci", "--no-audit", "--no-fund"], { env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: "skip" } });
 }
 
 function isRoot() {
@@ -45,14 +54,57 @@ function ensureLibtorch() {
   );
 }
 
-function ensureAddon() {
-  run(process.execPath, ["scripts/build-addon.mjs", "--if-stale"]);
+/** Debian packages the tests use, each found by one of its programs. */
+const TEST_TOOLS = [{ pkg: "dicom3tools", program: "dciodvfy" }, { pkg: "chromium", program: "chromium" }];
+
+function onPath(program) {
+  return spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
+}
+
+function ensureTestTools() {
+  const missing = TEST_TOOLS.filter((t) => !onPath(t.program));
+  if (missing.length === 0) return;
+  const pkgs = missing.map((t) => t.pkg);
+  if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
+    console.log(`setup: ${pkgs.join(", ")} not installed (needs root and apt-get); the tests that use them will skip`);
+    return;
+  }
+  console.log(`setup: installing Debian's ${pkgs.join(", ")} with apt-get…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", ...pkgs], { stdio: "inherit", env }).status === 0;
+  if (install()) return;
+  // The package lists may be stale or empty on a fresh machine: refresh them once, then retry.
+  run("apt-get", ["update", "-qq"], { env });
+  if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; the tests that use them will skip`);
+}
+
+/** Returns true when it installed Gloo's headers (the addon must then be rebuilt to use them). */
+function ensureGlooHeaders() {
+  const torch = findLibtorch();
+  if (!torch || torch.source !== "system" || existsSync("/usr/include/gloo/algorithm.h")) return false;
+  if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
+    console.log("setup: Gloo's headers are missing (libgloo-dev; needs root): distributed training on CPU will be unavailable");
+    return false;
+  }
+  console.log("setup: installing Debian's libgloo-dev (the c10d Gloo backend for distributed training)…");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "libgloo-dev"], { stdio: "inherit", env }).status === 0;
+  if (!install()) {
+    run("apt-get", ["update", "-qq"], { env });
+    if (!install()) throw new Error("setup: could not install libgloo-dev");
+  }
+  return true;
+}
+
+function ensureAddon(force = false) {
+  run(process.execPath, ["scripts/build-addon.mjs", ...(force ? [] : ["--if-stale"])]);
 }
 
 try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
-  ensureAddon();
+  ensureAddon(ensureGlooHeaders());
+  ensureTestTools();
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);

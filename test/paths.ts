@@ -6,8 +6,11 @@ import { projectRoot } from "../src/util/project.js";
 import { Random } from "../src/util/random.js";
 
 export const REPO = projectRoot();
-/** ../shared/data beside the project root (real data sets; absent on some machines). */
-export const SHARED = join(REPO, "..", "shared", "data");
+/**
+ * ../shared/data beside the project root (real data sets; absent on some machines). CARDIOSEG_SHARED
+ * names another shared folder (e.g. from a git worktree, which has no ../shared of its own).
+ */
+export const SHARED = join(process.env.CARDIOSEG_SHARED ?? join(REPO, "..", "shared"), "data");
 
 /** `false` when the path exists, else the skip reason node:test prints. */
 export function skipUnless(path: string): string | false {

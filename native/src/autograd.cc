@@ -4,6 +4,10 @@
 
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
+#include <torch/csrc/autograd/function_hook.h>
+#include <torch/csrc/autograd/variable.h>
+
+#include <thread>
 
 namespace cs {
 
@@ -64,9 +68,94 @@ DEF(setGradEnabled) {
 DEF(isGradEnabled) { return Napi::Boolean::New(ENV, c10::GradMode::is_enabled()); }
 DEF(version) { return Napi::Number::New(ENV, static_cast<double>(T(info, 0)._version())); }
 
+// ---- post-accumulate-grad hooks (torch 2.1's Tensor.register_post_accumulate_grad_hook) ----
+
+constexpr uint32_t kHookMagic = 0x484f4f4bu;
+
+// Calls a JS function after a leaf's gradient has been accumulated into .grad. The call is made on
+// the JS thread, inside backward(): libtorch runs a CPU-only backward on the thread that called it.
+// Backwards that run elsewhere (CUDA device threads) make the hook throw; src/distributed/ddp.ts then
+// reduces after backward instead.
+struct JsPostHook : torch::autograd::FunctionPostHook {
+  napi_env env;
+  napi_ref fn;
+  std::thread::id thread;
+  JsPostHook(napi_env e, napi_ref f) : env(e), fn(f), thread(std::this_thread::get_id()) {}
+  ~JsPostHook() override { napi_delete_reference(env, fn); }
+  torch::autograd::variable_list operator()(const torch::autograd::variable_list& outputs,
+                                            const torch::autograd::variable_list& /*inputs*/) override {
+    if (std::this_thread::get_id() != thread) {
+      throw std::runtime_error("a JS gradient hook was called off the JS thread (a CUDA backward); "
+                               "JS hooks work for CPU backwards only");
+    }
+    napi_handle_scope scope;
+    napi_open_handle_scope(env, &scope);
+    napi_value f, global, result;
+    napi_get_reference_value(env, fn, &f);
+    napi_get_global(env, &global);
+    napi_status st = napi_call_function(env, global, f, 0, nullptr, &result);
+    std::string error;
+    if (st != napi_ok) {
+      napi_value exc, msg;
+      napi_get_and_clear_last_exception(env, &exc);
+      if (napi_coerce_to_string(env, exc, &msg) == napi_ok) {
+        size_t n = 0;
+        napi_get_value_string_utf8(env, msg, nullptr, 0, &n);
+        error.resize(n);
+        napi_get_value_string_utf8(env, msg, error.data(), n + 1, &n);
+      }
+      if (error.empty()) error = "a JS gradient hook threw";
+    }
+    napi_close_handle_scope(env, scope);
+    if (!error.empty()) throw std::runtime_error(error);
+    return outputs;
+  }
+};
+
+struct HookBox : Box {
+  std::shared_ptr<torch::autograd::Node> accumulator;  // kept alive: a new one would lack the hook
+  uintptr_t key = 0;
+};
+
+static void removeHook(HookBox* b) {
+  if (b->accumulator) b->accumulator->del_post_hook(b->key);
+  b->accumulator.reset();
+}
+
+static void finalizeHook(napi_env /*env*/, void* data, void* /*hint*/) {
+  auto* b = static_cast<HookBox*>(data);
+  removeHook(b);
+  delete b;
+}
+
+// registerPostAccumulateGradHook(leaf, fn): returns a handle; removeGradHook(handle) detaches it.
+DEF(registerPostAccumulateGradHook) {
+  const at::Tensor& t = T(info, 0);
+  if (!t.requires_grad() || !t.is_leaf()) throwArg(info, 0, "a leaf Tensor that requires grad");
+  if (info.Length() < 2 || !info[1].IsFunction()) throwArg(info, 1, "a function");
+  napi_ref ref;
+  napi_create_reference(ENV, info[1], 1, &ref);
+  auto* b = new HookBox();
+  b->magic = kHookMagic;
+  b->accumulator = torch::autograd::impl::grad_accumulator(t);
+  b->key = b->accumulator->add_post_hook(std::make_unique<JsPostHook>(ENV, ref));
+  napi_value out;
+  napi_create_external(ENV, b, finalizeHook, nullptr, &out);
+  return Napi::Value(ENV, out);
+}
+DEF(removeGradHook) {
+  void* p = nullptr;
+  if (napi_get_value_external(ENV, info[0], &p) != napi_ok || p == nullptr || static_cast<Box*>(p)->magic != kHookMagic) {
+    throwArg(info, 0, "a gradient hook handle");
+  }
+  removeHook(static_cast<HookBox*>(p));
+  return undef(info);
+}
+
 void registerAutograd(Napi::Env env, Napi::Object exports) {
   REG(requiresGrad); REG(setRequiresGrad); REG(isLeaf); REG(grad); REG(setGrad); REG(retainGrad);
   REG(backward); REG(autogradGrad); REG(gradFnName); REG(setGradEnabled); REG(isGradEnabled); REG(version);
+  REG(registerPostAccumulateGradHook); REG(removeGradHook);
 }
 
 }  // namespace cs

@@ -5,6 +5,9 @@
 #include <ATen/Parallel.h>
 #include <cstring>
 #include <thread>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace cs {
 
@@ -304,6 +307,19 @@ DEF(to) {
   at::Device dev = isNullish(info, 2) ? t.device() : deviceArg(info, 2);
   RET(t.to(dev, dt, /*non_blocking=*/false, /*copy=*/flag(info, 3)));
 }
+// setData(t, src): `t` now holds `src`'s data (torch's `param.data = src`): the JS handle, the
+// autograd identity (requires_grad, hooks, the optimiser's reference) stay; dtype/device may change.
+DEF(setData) {
+  TensorBox* b = boxArg(info, 0);
+  if (!b->t.defined()) throwBadTensor(info, 0);
+  b->t.set_data(T(info, 1));
+  int64_t bytes = accountedBytes(b->t), delta = bytes - b->bytes;
+  stats().bytes.fetch_add(delta, std::memory_order_relaxed);
+  b->bytes = bytes;
+  int64_t ignored;
+  if (delta != 0) napi_adjust_external_memory(ENV, delta, &ignored);
+  return undef(info);
+}
 DEF(contiguous) { RET(T(info, 0).contiguous(memoryFormatArg(info, 1))); }
 DEF(clone) { RET(T(info, 0).clone(isNullish(info, 1) ? at::MemoryFormat::Preserve : memoryFormatArg(info, 1))); }
 DEF(toMemoryFormat) {
@@ -339,6 +355,15 @@ DEF(cudaSynchronize) {
 DEF(hasMKLDNN) { return Napi::Boolean::New(ENV, at::hasMKLDNN()); }
 DEF(parallelInfo) { return Napi::String::New(ENV, at::get_parallel_info()); }
 DEF(setFlushDenormal) { return Napi::Boolean::New(ENV, at::globalContext().setFlushDenormal(flag(info, 0))); }
+// mallopt(param, value): glibc's allocator knob (M_TRIM_THRESHOLD -1, M_TOP_PAD -2, M_MMAP_THRESHOLD -3);
+// false where it is refused or the C library is not glibc.
+DEF(mallopt) {
+#if defined(__GLIBC__)
+  return Napi::Boolean::New(ENV, ::mallopt(static_cast<int>(i64(info, 0)), static_cast<int>(i64(info, 1))) == 1);
+#else
+  return Napi::Boolean::New(ENV, false);
+#endif
+}
 
 void registerCore(Napi::Env env, Napi::Object exports) {
   REG(dispose);
@@ -364,6 +389,7 @@ void registerCore(Napi::Env env, Napi::Object exports) {
   REG(isContiguous);
   REG(dataPtr);
   REG(to);
+  REG(setData);
   REG(contiguous);
   REG(clone);
   REG(toMemoryFormat);
@@ -376,6 +402,7 @@ void registerCore(Napi::Env env, Napi::Object exports) {
   REG(hasMKLDNN);
   REG(parallelInfo);
   REG(setFlushDenormal);
+  REG(mallopt);
 }
 
 }  // namespace cs
@@ -391,6 +418,7 @@ NAPI_MODULE_INIT() {
     cs::registerRandom(e, ex);
     cs::registerAutograd(e, ex);
     cs::registerShare(e, ex);
+    cs::registerDistributed(e, ex);
   } catch (const Napi::Error& err) {
     err.ThrowAsJavaScriptException();
     return nullptr;

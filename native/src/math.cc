@@ -209,6 +209,39 @@ INPLACE(relu_, a.relu_())
 INPLACE(maximum_, at::maximum_out(a, a, T(info, 1)))
 INPLACE(maskedFill_, a.masked_fill_(T(info, 1), S(info, 2)))
 
+// ---- multi-tensor (torch._foreach_*): one call updates a whole list, as torch.optim's foreach=True.
+// Each is the ATen op; on the CPU it applies the single-tensor kernel to every element, so results
+// equal the per-tensor updates bit for bit while crossing into the addon once per list.
+DEF(foreachMulScalar_) {
+  at::_foreach_mul_(tensorList(info, 0), S(info, 1));
+  return undef(info);
+}
+DEF(foreachAddScalar_) {
+  at::_foreach_add_(tensorList(info, 0), S(info, 1));
+  return undef(info);
+}
+DEF(foreachDivScalar_) {
+  at::_foreach_div_(tensorList(info, 0), S(info, 1));
+  return undef(info);
+}
+// foreachAdd_(self[], other[], alpha)
+DEF(foreachAdd_) {
+  at::_foreach_add_(tensorList(info, 0), tensorList(info, 1), isNullish(info, 2) ? at::Scalar(1) : S(info, 2));
+  return undef(info);
+}
+// foreachAddcmul_/foreachAddcdiv_(self[], t1[], t2[], value)
+DEF(foreachAddcmul_) {
+  at::_foreach_addcmul_(tensorList(info, 0), tensorList(info, 1), tensorList(info, 2),
+                        isNullish(info, 3) ? at::Scalar(1) : S(info, 3));
+  return undef(info);
+}
+DEF(foreachAddcdiv_) {
+  at::_foreach_addcdiv_(tensorList(info, 0), tensorList(info, 1), tensorList(info, 2),
+                        isNullish(info, 3) ? at::Scalar(1) : S(info, 3));
+  return undef(info);
+}
+DEF(foreachSqrt) { return tensorArray(ENV, at::_foreach_sqrt(tensorList(info, 0))); }
+
 void registerMath(Napi::Env env, Napi::Object exports) {
   REG(neg); REG(sqrt); REG(rsqrt); REG(exp); REG(log); REG(log1p); REG(expm1); REG(abs); REG(sigmoid);
   REG(relu); REG(tanh); REG(square); REG(reciprocal); REG(sign); REG(floor); REG(ceil); REG(round);
@@ -225,6 +258,8 @@ void registerMath(Napi::Env env, Napi::Object exports) {
   REG(add_); REG(sub_); REG(addScalar_); REG(subScalar_); REG(mul_); REG(div_); REG(mulScalar_);
   REG(divScalar_); REG(addcmul_); REG(addcdiv_); REG(copy_); REG(zero_); REG(fill_); REG(clamp_);
   REG(lerp_); REG(lerpTensor_); REG(sqrt_); REG(neg_); REG(relu_); REG(maximum_); REG(maskedFill_);
+  REG(foreachMulScalar_); REG(foreachAddScalar_); REG(foreachDivScalar_); REG(foreachAdd_); REG(foreachAddcmul_);
+  REG(foreachAddcdiv_); REG(foreachSqrt);
 }
 
 }  // namespace cs

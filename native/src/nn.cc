@@ -62,7 +62,7 @@ DEF(avgPool2d) {
 DEF(adaptiveAvgPool2d) { RET(at::adaptive_avg_pool2d(T(info, 0), ints(info, 1))); }
 DEF(adaptiveMaxPool2d) { RET(std::get<0>(at::adaptive_max_pool2d(T(info, 0), ints(info, 1)))); }
 
-// interpolate(x, size[2]|null, scale[2]|null, mode 0 nearest / 1 bilinear, alignCorners)
+// interpolate(x, size[2]|null, scale[2]|null, mode 0 nearest / 1 bilinear / 2 bicubic, alignCorners)
 // Same call F.interpolate makes: the scale factors (when given) also drive the coordinate mapping.
 DEF(interpolate) {
   const at::Tensor& x = T(info, 0);
@@ -73,9 +73,18 @@ DEF(interpolate) {
     Napi::Array a = info[2].As<Napi::Array>();
     scales = std::vector<double>{a.Get(0u).As<Napi::Number>().DoubleValue(), a.Get(1u).As<Napi::Number>().DoubleValue()};
   }
+  int64_t mode = i64(info, 3);
+  if (size && scales) {
+    // Both: the output has `size`, the scales drive the coordinate mapping (ATen's own signature;
+    // the optional-array overloads below accept only one of the two).
+    const std::vector<int64_t>& o = *size;
+    const double sh = (*scales)[0], sw = (*scales)[1];
+    if (mode == 0) RET(at::upsample_nearest2d(x, o, sh, sw));
+    if (mode == 1) RET(at::upsample_bilinear2d(x, o, flag(info, 4), sh, sw));
+    if (mode == 2) RET(at::upsample_bicubic2d(x, o, flag(info, 4), sh, sw));
+  }
   at::OptionalIntArrayRef sz = size ? at::OptionalIntArrayRef(*size) : c10::nullopt;
   c10::optional<at::ArrayRef<double>> sc = scales ? c10::optional<at::ArrayRef<double>>(*scales) : c10::nullopt;
-  int64_t mode = i64(info, 3);
   if (mode == 0) RET(at::upsample_nearest2d(x, sz, sc));
   if (mode == 1) RET(at::upsample_bilinear2d(x, sz, flag(info, 4), sc));
   if (mode == 2) RET(at::upsample_bicubic2d(x, sz, flag(info, 4), sc));

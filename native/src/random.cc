@@ -29,16 +29,26 @@ static uint64_t seedArg(const Napi::CallbackInfo& info, size_t i) {
   return static_cast<uint64_t>(d);
 }
 
-// generatorNew(seed|undefined): undefined seeds from a non-deterministic source, like torch.Generator().seed().
+// generatorNew(seed|undefined, device|undefined): undefined seeds from a non-deterministic source, like
+// torch.Generator().seed(). A CUDA generator is a fresh clone of the device's default one (the same
+// Philox engine torch.Generator(device="cuda") makes), so dropout masks are drawn where the tensors live.
 DEF(generatorNew) {
+  at::Device dev = deviceArg(info, 1);
+  at::Generator g = dev.is_cpu() ? at::make_generator<at::CPUGeneratorImpl>(at::default_rng_seed_val)
+                                 : at::globalContext().defaultGenerator(dev).clone();
+  {
+    std::lock_guard<std::mutex> lock(g.mutex());
+    if (isNullish(info, 0)) g.seed();
+    else g.set_current_seed(seedArg(info, 0));
+  }
   auto* b = new GeneratorBox();
   b->magic = kGeneratorMagic;
-  b->g = at::make_generator<at::CPUGeneratorImpl>(isNullish(info, 0) ? at::default_rng_seed_val : seedArg(info, 0));
-  if (isNullish(info, 0)) b->g.seed();
+  b->g = std::move(g);
   napi_value out;
   napi_create_external(ENV, b, finalizeGenerator, nullptr, &out);
   return Napi::Value(ENV, out);
 }
+DEF(generatorDevice) { return Napi::String::New(ENV, genBox(info, 0)->g.device().str()); }
 DEF(generatorManualSeed) {
   at::Generator& g = genBox(info, 0)->g;
   std::lock_guard<std::mutex> lock(g.mutex());
@@ -108,6 +118,10 @@ DEF(dropout) {
   if (!gen || !train || p == 0) {
     RET(channelwise ? at::feature_dropout(x, p, train) : at::dropout(x, p, train));
   }
+  if (gen->device().type() != x.device().type()) {
+    throw Napi::Error::New(ENV, "dropout: the random generator is on " + gen->device().str() + " but the input is on " +
+                                    x.device().str() + " (create the Generator on the model's device)");
+  }
   if (p == 1) RET(x * 0);
   std::vector<int64_t> maskShape = x.sizes().vec();
   if (channelwise) {
@@ -120,7 +134,7 @@ DEF(dropout) {
 }
 
 void registerRandom(Napi::Env env, Napi::Object exports) {
-  REG(generatorNew); REG(generatorManualSeed); REG(generatorInitialSeed); REG(generatorGetState);
+  REG(generatorNew); REG(generatorDevice); REG(generatorManualSeed); REG(generatorInitialSeed); REG(generatorGetState);
   REG(generatorSetState); REG(manualSeed); REG(randn); REG(rand); REG(randint); REG(randperm);
   REG(uniform_); REG(normal_); REG(bernoulli_); REG(multinomial); REG(dropout);
 }

@@ -4,6 +4,7 @@
 // - median frequency balancing (Eigen & Fergus 2015): freq_c = pixels of c / pixels of the images
 //   that contain c, w_c = median_c(freq_c) / freq_c.
 // Absent classes get weight 0 (they contribute nothing to the loss anyway).
+import { UNANNOTATED } from "../io/image.js";
 import { percentile } from "../util/stats.js";
 
 export interface ClassFrequencies {
@@ -25,13 +26,15 @@ export function classFrequencies(slices: readonly { readonly label: Uint8Array }
     const l = s.label;
     for (let i = 0; i < l.length; i++) local[l[i]]++;
     for (let v = numClasses; v < 256; v++) {
-      if (local[v] > 0) throw new Error(`classFrequencies: label value ${v} outside 0-${numClasses - 1}`);
+      if (local[v] > 0 && v !== UNANNOTATED) throw new Error(`classFrequencies: label value ${v} outside 0-${numClasses - 1}`);
     }
+    // Voxels not annotated (partial labels) count for no class.
+    const annotated = l.length - local[UNANNOTATED];
     for (let c = 0; c < numClasses; c++) {
       counts[c] += local[c];
-      if (local[c] > 0) present[c] += l.length;
+      if (local[c] > 0) present[c] += annotated;
     }
-    total += l.length;
+    total += annotated;
   }
   return { numClasses, counts, frequencies: counts.map((n) => (total > 0 ? n / total : 0)), presentPixels: present };
 }

@@ -1,18 +1,21 @@
-// loader.ts owns TrainLoader: an endless stream of augmented training batches, reshuffled every
+// loader.ts owns TrainLoader: an endless stream of training batches (CropBatch: each sample's source
+// window and augmentation draws, rendered on libtorch by src/train/augment.ts), reshuffled every
 // epoch from a seed, with state()/restore() so a resumed run sees exactly the same data order.
-// Batches are rendered ahead in a worker thread (buffers transferred, slices shared) and fall
-// back to rendering on the calling thread when workers are off or the worker fails.
+// Batches are gathered ahead in a worker thread (buffers transferred, slices shared) and fall
+// back to the calling thread when workers are off or the worker fails. In a distributed run
+// (config.shard) the cursor walks global batches and each rank gathers its share (batch.ts).
 import { Worker } from "node:worker_threads";
 import type { TrainSlice } from "./augment.js";
-import { advance, checkLoaderConfig, EpochOrders, renderBatch, type Cursor, type LoaderConfig } from "./batch.js";
+import { advance, checkLoaderConfig, EpochOrders, gatherBatch, planBatches, stepSize, type BatchPlan, type Cursor, type LoaderConfig } from "./batch.js";
 import { packSlices, unpackSlices, type PackedSlices } from "./store.js";
 import type { WorkerInit, WorkerRequest } from "./prefetch-worker.js";
-import type { Batch } from "./types.js";
+import type { CropBatch } from "./types.js";
 
 export interface LoaderState {
   readonly version: 1;
   readonly seed: number;
   readonly numSlices: number;
+  /** Samples per step over every rank (batchSize x world size; older states: per process, one process). */
   readonly batchSize: number;
   readonly epoch: number;
   readonly position: number;
@@ -21,20 +24,20 @@ export interface LoaderState {
 }
 
 export interface LoaderOptions {
-  /** Render in a worker thread (default true). */
+  /** Gather in a worker thread (default true). */
   readonly worker?: boolean;
-  /** Batches rendered ahead (default 2). */
+  /** Batches gathered ahead (default 2). */
   readonly prefetch?: number;
 }
 
 interface Pending {
   readonly cursor: Cursor;
-  readonly promise: Promise<Batch>;
+  readonly promise: Promise<CropBatch>;
 }
 
 interface WorkerReply {
   readonly id: number;
-  readonly batch?: Batch;
+  readonly batch?: CropBatch;
   readonly ms?: number;
   readonly error?: string;
 }
@@ -43,12 +46,13 @@ export class TrainLoader {
   private readonly slices: TrainSlice[];
   private readonly packed: PackedSlices;
   private readonly orders: EpochOrders;
+  private readonly plan: BatchPlan;
   private cursor: Cursor = { epoch: 0, position: 0 };
   private served = 0;
   private queue: Pending[] = [];
   private worker: Worker | null = null;
   private nextId = 0;
-  private readonly waiting = new Map<number, { cursor: Cursor; resolve: (b: Batch) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<number, { cursor: Cursor; resolve: (b: CropBatch) => void; reject: (e: Error) => void }>();
   private readonly prepMs: number[] = [];
 
   constructor(slices: readonly TrainSlice[] | PackedSlices, readonly config: LoaderConfig, private readonly options: LoaderOptions = {}) {
@@ -56,6 +60,7 @@ export class TrainLoader {
     this.slices = unpackSlices(this.packed);
     checkLoaderConfig(config, this.slices.length);
     this.orders = new EpochOrders(this.slices.length, config.seed);
+    this.plan = planBatches(this.slices, config);
     if (options.worker ?? true) this.startWorker();
   }
 
@@ -65,14 +70,18 @@ export class TrainLoader {
 
   /** Position of the next batch to be served; a full description of the data order. */
   state(): LoaderState {
-    return { version: 1, seed: this.config.seed, numSlices: this.slices.length, batchSize: this.config.batchSize, ...this.cursor, batches: this.served };
+    return { version: 1, seed: this.config.seed, numSlices: this.slices.length, batchSize: stepSize(this.config), ...this.cursor, batches: this.served };
   }
 
+  /**
+   * Continue from `s`. The data and seed must be the same; the global batch may differ (a run
+   * resumed on another number of processes): the next step starts where the saved one stopped.
+   */
   restore(s: LoaderState): void {
     if (s.version !== 1) throw new Error(`loader state: unknown version ${String(s.version)}`);
     const mine = this.state();
-    for (const k of ["seed", "numSlices", "batchSize"] as const) {
-      if (s[k] !== mine[k]) throw new Error(`loader state: ${k} ${s[k]} does not match this loader's ${mine[k]} (different data, seed or batch size)`);
+    for (const k of ["seed", "numSlices"] as const) {
+      if (s[k] !== mine[k]) throw new Error(`loader state: ${k} ${s[k]} does not match this loader's ${mine[k]} (different data or seed)`);
     }
     if (!(Number.isInteger(s.epoch) && s.epoch >= 0 && Number.isInteger(s.position) && s.position >= 0 && s.position < s.numSlices)) {
       throw new Error(`loader state: invalid epoch/position ${s.epoch}/${s.position}`);
@@ -83,33 +92,33 @@ export class TrainLoader {
   }
 
   /** The next batch, prefetching the following ones in the worker. */
-  async next(): Promise<Batch> {
+  async next(): Promise<CropBatch> {
     if (!this.worker) return this.nextSync();
     this.fillQueue();
     const head = this.queue.shift() as Pending;
     this.fillQueue();
     const batch = await head.promise;
-    this.cursor = advance(head.cursor, this.config.batchSize, this.slices.length);
+    this.cursor = advance(head.cursor, stepSize(this.config), this.slices.length);
     this.served++;
     return batch;
   }
 
-  /** The next batch rendered on this thread (drops anything prefetched). */
-  nextSync(): Batch {
+  /** The next batch gathered on this thread (drops anything prefetched). */
+  nextSync(): CropBatch {
     this.queue = [];
     const t0 = performance.now();
-    const batch = renderBatch(this.slices, this.config, this.orders, this.cursor);
+    const batch = gatherBatch(this.slices, this.config, this.plan, this.orders, this.cursor);
     this.recordPrep(performance.now() - t0);
-    this.cursor = advance(this.cursor, this.config.batchSize, this.slices.length);
+    this.cursor = advance(this.cursor, stepSize(this.config), this.slices.length);
     this.served++;
     return batch;
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+  async *[Symbol.asyncIterator](): AsyncGenerator<CropBatch> {
     for (;;) yield await this.next();
   }
 
-  /** Mean and last preparation time per batch (ms, measured where the batch was rendered). */
+  /** Mean and last preparation time per batch (ms, measured where the batch was gathered). */
   prepTime(): { meanMs: number; lastMs: number; batches: number } {
     const n = this.prepMs.length;
     return { meanMs: n ? this.prepMs.reduce((a, b) => a + b, 0) / n : 0, lastMs: n ? this.prepMs[n - 1] : 0, batches: n };
@@ -137,16 +146,16 @@ export class TrainLoader {
     const depth = Math.max(1, this.options.prefetch ?? 2);
     while (this.queue.length < depth) {
       const last = this.queue[this.queue.length - 1];
-      const cursor = last ? advance(last.cursor, this.config.batchSize, this.slices.length) : this.cursor;
+      const cursor = last ? advance(last.cursor, stepSize(this.config), this.slices.length) : this.cursor;
       this.queue.push({ cursor, promise: this.request(cursor) });
     }
   }
 
-  private request(cursor: Cursor): Promise<Batch> {
+  private request(cursor: Cursor): Promise<CropBatch> {
     const w = this.worker;
-    if (!w) return Promise.resolve(renderBatch(this.slices, this.config, this.orders, cursor));
+    if (!w) return Promise.resolve(gatherBatch(this.slices, this.config, this.plan, this.orders, cursor));
     const id = this.nextId++;
-    const p = new Promise<Batch>((resolve, reject) => this.waiting.set(id, { cursor, resolve, reject }));
+    const p = new Promise<CropBatch>((resolve, reject) => this.waiting.set(id, { cursor, resolve, reject }));
     p.catch(() => undefined); // a batch dropped by restore() may fail unobserved; awaiters still see errors
     w.ref(); // keep the process alive while a batch is owed
     w.postMessage({ id, cursor } satisfies WorkerRequest);
@@ -155,7 +164,7 @@ export class TrainLoader {
 
   private startWorker(): void {
     try {
-      const init: WorkerInit = { packed: this.packed, config: this.config };
+      const init: WorkerInit = { packed: this.packed, config: this.config, plan: this.plan };
       const w = new Worker(new URL("./prefetch-worker.js", import.meta.url), { workerData: init });
       w.unref();
       w.on("message", (m: WorkerReply) => this.onReply(m));
@@ -177,15 +186,15 @@ export class TrainLoader {
     } else waiter.reject(new Error(`data worker: ${m.error ?? "no batch"}`));
   }
 
-  /** The worker died: render what it owed on this thread and carry on without it. */
+  /** The worker died: gather what it owed on this thread and carry on without it. */
   private onWorkerFailure(err: Error): void {
-    process.emitWarning(`data prefetch worker failed (${err.message}); rendering batches on the main thread`);
+    process.emitWarning(`data prefetch worker failed (${err.message}); gathering batches on the main thread`);
     this.worker = null;
     const owed = [...this.waiting.values()];
     this.waiting.clear();
     for (const o of owed) {
       try {
-        o.resolve(renderBatch(this.slices, this.config, this.orders, o.cursor));
+        o.resolve(gatherBatch(this.slices, this.config, this.plan, this.orders, o.cursor));
       } catch (e) {
         o.reject(e instanceof Error ? e : new Error(String(e)));
       }

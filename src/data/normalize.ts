@@ -21,8 +21,12 @@ export interface NormalizeOptions {
 
 export { percentileSorted } from "../util/stats.js";
 
+/** The default clip percentiles (what training and prediction use; exported models record them). */
+export const DEFAULT_LOW_PERCENTILE = 0.5;
+export const DEFAULT_HIGH_PERCENTILE = 99.5;
+
 // Below this the slice is flat (e.g. all zeros): dividing would blow up, so the spread is 1.
-const MIN_STD = 1e-6;
+export const MIN_STD = 1e-6;
 
 export function intensityStats(image: Float32Array, opts: NormalizeOptions = {}): IntensityStats {
   const sorted = Float32Array.from(image).sort();
@@ -30,8 +34,8 @@ export function intensityStats(image: Float32Array, opts: NormalizeOptions = {})
   if (!Number.isFinite(sorted[sorted.length - 1] - sorted[0])) {
     throw new Error("image contains NaN or infinite values");
   }
-  const lo = percentileSorted(sorted, opts.lowPercentile ?? 0.5);
-  const hi = Math.max(lo, percentileSorted(sorted, opts.highPercentile ?? 99.5));
+  const lo = percentileSorted(sorted, opts.lowPercentile ?? DEFAULT_LOW_PERCENTILE);
+  const hi = Math.max(lo, percentileSorted(sorted, opts.highPercentile ?? DEFAULT_HIGH_PERCENTILE));
   let sum = 0;
   for (let i = 0; i < image.length; i++) sum += clip(image[i], lo, hi);
   const mean = sum / image.length;

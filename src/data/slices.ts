@@ -1,10 +1,11 @@
 // slices.ts owns slice extraction: labelled volumes (one case = an image and its label map) to
 // 2D short-axis slices with provenance, after checking what would otherwise break training much
-// later: image/label geometry, label values outside the configured classes, non-finite
+// later: image/label geometry, label values outside the configured classes (UNANNOTATED, 255, is
+// allowed: partial annotations; the loss ignores it), non-finite
 // intensities, bad spacing. Errors name the file and the field.
 import { assertSameGeometry, type ImageVolume, type LabelVolume } from "../io/image.js";
 import type { Slice2D } from "./types.js";
-import { MAX_SOURCE_LABEL } from "./tasks.js";
+import { MAX_SOURCE_LABEL, UNANNOTATED } from "./tasks.js";
 
 /** A labelled volume as the data-set layouts of src/io describe it. */
 export interface LabelledCase {
@@ -60,7 +61,7 @@ function checkGeometry(c: LabelledCase): void {
 function checkLabels(c: LabelledCase, maxLabel: number): void {
   const data = c.label.data;
   for (let i = 0; i < data.length; i++) {
-    if (data[i] > maxLabel) {
+    if (data[i] > maxLabel && data[i] !== UNANNOTATED) {
       const [nx, ny] = planeDims(c.label, c.labelFile, "label dims");
       const x = i % nx, y = Math.floor(i / nx) % ny, z = Math.floor(i / (nx * ny));
       throw new Error(`${c.labelFile}: label value ${data[i]} at voxel (${x}, ${y}, ${z}) is outside the configured classes 0-${maxLabel}`);

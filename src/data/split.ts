@@ -1,6 +1,7 @@
 // split.ts owns train/validation splits by patient — never slices of one patient on both sides.
-// A side is chosen by explicit selectors ("001-080", "81-100,105", ["patient003", …], "rest") or
-// by a seeded fraction of the patients.
+// A side is chosen by explicit selectors ("001-080", "81-100,105", ["patient003", …], "rest"), by a
+// seeded fraction of the patients, or as one fold of a patient-level k-fold cross-validation
+// stratified by group (ACDC's NOR, MINF, DCM, HCM, RV), deterministic from its seed.
 import { Random } from "../util/random.js";
 import type { SliceProvenance } from "./types.js";
 
@@ -9,7 +10,17 @@ export type PatientSelector = string | readonly string[];
 
 export type SplitSpec =
   | { readonly train: PatientSelector; readonly val: PatientSelector }
-  | { readonly valFraction: number; readonly seed: number };
+  | { readonly valFraction: number; readonly seed: number }
+  | KFoldSpec;
+
+/** Fold `fold` (0-based) of `folds` is validation, the other folds training. */
+export interface KFoldSpec {
+  readonly folds: number;
+  readonly fold: number;
+  readonly seed: number;
+  /** Patient → group (stratification); patients without one form one group of their own kind. */
+  readonly groups?: ReadonlyMap<string, string>;
+}
 
 export interface PatientSplit {
   readonly train: readonly string[];
@@ -52,9 +63,13 @@ function describe(patients: readonly string[]): string {
 
 export function splitPatients(patients: readonly string[], spec: SplitSpec): PatientSplit {
   const all = [...new Set(patients)].sort();
-  if (all.length < 2) throw new Error(`split: need at least 2 patients, have ${all.length}`);
+  if (all.length < 2) throw new Error(`split: need at least 2 patients (training and validation are split by patient), have ${all.length}${all.length ? `: ${all[0]}` : ""}`);
   let train: string[], val: string[];
-  if ("valFraction" in spec) {
+  if ("folds" in spec) {
+    const fold = kFoldAssignment(all, spec);
+    val = all.filter((p) => fold.get(p) === spec.fold);
+    train = all.filter((p) => fold.get(p) !== spec.fold);
+  } else if ("valFraction" in spec) {
     if (!(spec.valFraction > 0 && spec.valFraction < 1)) throw new Error(`split.valFraction must be in (0, 1), got ${spec.valFraction}`);
     const order = new Random(spec.seed).shuffle(all.slice());
     const nVal = Math.min(all.length - 1, Math.max(1, Math.round(spec.valFraction * all.length)));
@@ -72,8 +87,34 @@ export function splitPatients(patients: readonly string[], spec: SplitSpec): Pat
   }
   const both = train.filter((p) => val.includes(p));
   if (both.length > 0) throw new Error(`split: patient(s) ${both.join(", ")} selected for both train and val`);
+  if ("folds" in spec && !(Number.isInteger(spec.fold) && spec.fold >= 0 && spec.fold < spec.folds)) {
+    throw new Error(`split.fold must be an integer in [0, ${spec.folds - 1}], got ${spec.fold}`);
+  }
   if (train.length === 0 || val.length === 0) throw new Error(`split: ${train.length} train / ${val.length} val patients; both sides need at least one`);
   return { train, val };
+}
+
+/**
+ * The fold (0..folds-1) of every patient: within each group (in sorted group order) the patients are
+ * shuffled by one seeded generator, the groups are concatenated, and the i-th patient of that list
+ * goes to fold i mod folds. Each fold thus holds every group in proportion (5 groups of 20 patients
+ * in 5 folds: 4 of each per fold), and fold sizes differ by at most one.
+ */
+export function kFoldAssignment(patients: readonly string[], spec: Omit<KFoldSpec, "fold">): Map<string, number> {
+  const all = [...new Set(patients)].sort();
+  const { folds } = spec;
+  if (!Number.isInteger(folds) || folds < 2) throw new Error(`split.folds must be an integer >= 2, got ${folds}`);
+  if (folds > all.length) throw new Error(`split.folds: ${folds} folds need at least ${folds} patients, have ${all.length}`);
+  const byGroup = new Map<string, string[]>();
+  for (const p of all) {
+    const g = spec.groups?.get(p) ?? "";
+    const list = byGroup.get(g);
+    if (list) list.push(p);
+    else byGroup.set(g, [p]);
+  }
+  const random = new Random(spec.seed);
+  const order = [...byGroup.keys()].sort().flatMap((g) => random.shuffle(byGroup.get(g)!.slice()));
+  return new Map(order.map((p, i) => [p, i % folds]));
 }
 
 /** Slices on each side of a patient split; slices of patients in neither list are dropped. */

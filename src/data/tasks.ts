@@ -9,14 +9,16 @@
 // within bandWidth/2 of that contour (distances in mm with the slice's spacing, or in pixels).
 // On a grid the band is therefore at least one pixel each side of the contour.
 import type { TaskSpec } from "./types.js";
+import { UNANNOTATED } from "../io/image.js";
 
 export const LABEL_RV = 1, LABEL_MYO = 2, LABEL_LV = 3;
 export const ACDC_CLASS_NAMES = ["background", "RV", "MYO", "LV"] as const;
 export const CONTOUR_CLASS_NAMES = ["background", "contour"] as const;
 /** Default total band width for the contour task (mm). */
 export const DEFAULT_BAND_WIDTH_MM = 3;
-/** Source labels must lie in 0..MAX_SOURCE_LABEL (ACDC numbering) for both tasks. */
+/** Source labels must lie in 0..MAX_SOURCE_LABEL (ACDC numbering) for both tasks, or be UNANNOTATED. */
 export const MAX_SOURCE_LABEL = 3;
+export { UNANNOTATED };
 
 export function taskNumClasses(task: TaskSpec): number {
   return task.name === "regions" ? 4 : 2;
@@ -40,6 +42,8 @@ export function applyTask(
   const epi = (l: number): boolean => l === LABEL_MYO || l === LABEL_LV;
   stampContourBand(label, width, height, endo, sp, bw / 2, band);
   stampContourBand(label, width, height, epi, sp, bw / 2, band);
+  // Where the source is not annotated, a missing contour's band may lie: unknown unless stamped.
+  for (let i = 0; i < band.length; i++) if (label[i] === UNANNOTATED && band[i] === 0) band[i] = UNANNOTATED;
   return band;
 }
 

@@ -2,7 +2,7 @@
 // and provenance, patient splits, preprocessing (resampling, crop/pad, intensity normalisation)
 // and its inverse, label tasks, augmentation, batching with exact resume, class frequencies.
 // Engine-free on purpose (plain typed arrays) so it runs in a worker thread; the trainer turns
-// batches into tensors.
+// batches into tensors (src/train/augment.ts renders a CropBatch's augmentation on libtorch).
 // types.ts owns the shapes shared by every file of the folder.
 
 /** Where a slice came from, kept with every sample so predictions and metrics can be traced. */
@@ -51,6 +51,48 @@ export interface Batch {
   readonly batchSize: number;
   readonly height: number;
   readonly width: number;
+}
+
+/** The per-sample intensity transforms of a CropBatch (see augment.ts's SampleDraw). */
+export interface IntensityDraw {
+  readonly gamma: number;
+  readonly gammaInverted: number;
+  readonly noiseStd: number;
+  readonly noiseSeed: number;
+  readonly blurSigma: number;
+  readonly brightness: number;
+  readonly contrast: number;
+  readonly lowResZoom: number;
+}
+
+/**
+ * A training batch before rendering (what TrainLoader serves): each sample's source window copied
+ * onto its canvas (raw intensities; the slice's low clip value, "air", around it) and what
+ * src/train/augment.ts needs to render images [B,1,H,W] and labels [B,H,W] on libtorch.
+ */
+export interface CropBatch {
+  /** [B, canvasHeight, canvasWidth] raw intensities / task labels, row-major. */
+  readonly canvas: Float32Array;
+  readonly canvasLabels: Uint8Array;
+  readonly canvasWidth: number;
+  readonly canvasHeight: number;
+  /** [B, 2, 3] affine_grid matrices (output grid -> canvas grid, align_corners false). */
+  readonly theta: Float32Array;
+  /** [B, 4]: each sample's intensity stats lo, hi, mean, std (normalize.ts). */
+  readonly stats: Float32Array;
+  /** [B, 2, g, g] elastic control displacements in canvas grid units (zeros where off), or null. */
+  readonly elastic: Float32Array | null;
+  readonly intensity: readonly IntensityDraw[];
+  readonly labelMode: "nearest" | "linear";
+  readonly ids: readonly string[];
+  readonly batchSize: number;
+  /** Output size. */
+  readonly height: number;
+  readonly width: number;
+}
+
+export function isCropBatch(b: Batch | CropBatch): b is CropBatch {
+  return "canvas" in b;
 }
 
 /** Identifier of a slice in batches and reports: caseId/sliceIndex. */

@@ -1,7 +1,8 @@
 // src/eval/clinical.ts — the clinical indices cardiologists read from a short-axis stack
 // (ventricular volumes, ejection fractions, myocardial mass) and their agreement with truth.
 // Needs the structures named LV (cavity), RV (cavity) and MYO (LV myocardium) in the class list
-// and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF.
+// and both the end-diastolic (ED) and end-systolic (ES) frame of a subject for EF. The score and
+// predict's study summary (src/infer/study.ts) both compute volumes and indices here.
 import { agreement, type Agreement } from "./stats.js";
 
 /** Myocardial tissue density, g/mL (the value used by ACDC and most CMR software). */
@@ -26,6 +27,11 @@ export interface ClinicalReport {
   agreement: Partial<Record<ClinicalIndex, Agreement>>;
 }
 
+/** Volume of one voxel in mL from the voxel size along i, j, k in mm. */
+export function voxelVolumeMl(spacing: readonly number[]): number {
+  return (spacing[0] * spacing[1] * spacing[2]) / 1000;
+}
+
 /** Indices from the ED and ES volumes of one subject; null where a phase or structure is absent. */
 export function clinicalValues(ed: PhaseVolumes | undefined, es: PhaseVolumes | undefined): ClinicalValues {
   const vol = (p: PhaseVolumes | undefined, name: string): number | null => (p && name in p ? p[name] : null);
@@ -38,9 +44,24 @@ export function clinicalValues(ed: PhaseVolumes | undefined, es: PhaseVolumes | 
   };
 }
 
+/** Stroke volume, mL: EDV - ESV. */
+export function strokeVolume(edv: number | null, esv: number | null): number | null {
+  return edv === null || esv === null ? null : edv - esv;
+}
+
 function ejectionFraction(edv: number | null, esv: number | null): number | null {
-  if (edv === null || esv === null || edv <= 0) return null;
-  return (100 * (edv - esv)) / edv;
+  const sv = strokeVolume(edv, esv);
+  if (sv === null || edv === null || edv <= 0) return null;
+  return (100 * sv) / edv;
+}
+
+/** What a cine study summary reports: the clinical indices plus both stroke volumes. */
+export type CineIndices = ClinicalValues & { lv_sv_ml: number | null; rv_sv_ml: number | null };
+
+/** clinicalValues of the ED and ES frames of one cine, with the stroke volumes it derives EF from. */
+export function cineIndices(ed: PhaseVolumes | undefined, es: PhaseVolumes | undefined): CineIndices {
+  const v = clinicalValues(ed, es);
+  return { ...v, lv_sv_ml: strokeVolume(v.lv_edv_ml, v.lv_esv_ml), rv_sv_ml: strokeVolume(v.rv_edv_ml, v.rv_esv_ml) };
 }
 
 export interface SubjectPhases {
@@ -65,4 +86,32 @@ export function clinicalReport(subjects: readonly SubjectPhases[]): ClinicalRepo
     if (p.length > 0) agree[index] = agreement(p, t);
   }
   return { subjects: rows, agreement: agree };
+}
+
+/**
+ * Structure volumes (mL) of one label map: voxels of each named class (value = index in
+ * `classNames`; index 0, background, is skipped) times the voxel volume — the volume_ml that
+ * src/eval/score.ts reports per case, computed without the surface metrics.
+ */
+export function phaseVolumes(labels: ArrayLike<number>, spacing: readonly number[], classNames: readonly string[]): PhaseVolumes {
+  const counts = new Float64Array(256);
+  for (let i = 0; i < labels.length; i++) counts[labels[i] & 255]++;
+  const voxelMl = voxelVolumeMl(spacing);
+  const out: PhaseVolumes = {};
+  for (let c = 1; c < classNames.length; c++) out[classNames[c]] = counts[c] * voxelMl;
+  return out;
+}
+
+/**
+ * ED and ES when no file says which frames they are: the frames with the largest and the
+ * smallest LV cavity volume (first on ties); null without two frames with an LV volume.
+ */
+export function edEsFromLvVolumes(lv: readonly (number | null | undefined)[]): { ed: number; es: number } | null {
+  let ed = -1, es = -1;
+  lv.forEach((v, t) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    if (ed < 0 || v > (lv[ed] as number)) ed = t;
+    if (es < 0 || v < (lv[es] as number)) es = t;
+  });
+  return ed >= 0 && es >= 0 && ed !== es ? { ed, es } : null;
 }

@@ -40,6 +40,10 @@ export function formatScoreReport(r: ScoreReport): string {
   if (r.clinical) parts.push(clinicalTable(r));
   const undefinedCount = r.summary.all ? Object.values(r.summary.all).reduce((a, s) => a + s.n_distance_undefined, 0) : 0;
   const notes = [`${r.cases.length} cases scored`];
+  const unannotated = r.summary.all ? Object.entries(r.summary.all).filter(([, s]) => (s.n_unannotated ?? 0) > 0) : [];
+  if (unannotated.length > 0) {
+    notes.push(`not scored where not annotated (partial labels): ${unannotated.map(([name, s]) => `${name} on ${s.n_unannotated} case(s)`).join(", ")}`);
+  }
   if (undefinedCount > 0) notes.push(`${undefinedCount} structure distances undefined (structure empty on one side only; left out of the means)`);
   if (r.skipped.length > 0) notes.push(`${r.skipped.length} skipped: ${r.skipped.map((s) => `${s.id} (${s.reason})`).join("; ")}`);
   parts.push(notes.join("\n"));

@@ -11,6 +11,8 @@ export interface ScoreFoldersOptions {
   predDir: string;
   gtDir: string;
   classes: readonly string[];
+  /** Score only these structures (the others count as background); default all. */
+  structures?: readonly string[];
   /** Skip (and list) predictions without a truth file and truth cases without a prediction instead of failing. */
   skipMissing?: boolean;
   /** Called after each case, for progress output. */
@@ -30,7 +32,7 @@ export class ScoreInputError extends Error {
 export function scoreFolders(opts: ScoreFoldersOptions): ScoreReport {
   const matched = matchFolders(opts.predDir, opts.gtDir);
   const cases = matched.cases;
-  const acc = new ScoreAccumulator(opts.classes);
+  const acc = new ScoreAccumulator(opts.classes, { structures: opts.structures });
   const problems: string[] = [...matched.problems];
   const skipped: { id: string; reason: string }[] = [];
   for (const u of matched.unpredicted) {
@@ -47,7 +49,7 @@ export function scoreFolders(opts: ScoreFoldersOptions): ScoreReport {
     }
     try {
       const pred = readLabelVolume(c.pred, opts.classes.length);
-      const truth = readLabelVolume(c.truth, opts.classes.length);
+      const truth = readLabelVolume(c.truth, opts.classes.length, true);
       acc.addCase({ id: c.id, phase: c.phase, pred, truth });
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);

@@ -15,6 +15,7 @@ const caseScores = z.object({
   assd_mm: byStructure,
   volume_ml: byStructure,
   volume_ml_gt: byStructure,
+  unannotated: z.array(z.string()).optional(),
 });
 
 const structureSummary = z.object({
@@ -24,6 +25,7 @@ const structureSummary = z.object({
   hd95_mm_mean: num,
   assd_mm_mean: num,
   n_distance_undefined: z.number(),
+  n_unannotated: z.number().default(0), // absent in score files written before partial labels
 });
 
 const clinical = z.object({
@@ -31,7 +33,7 @@ const clinical = z.object({
   agreement: z.record(z.string(), z.record(z.string(), num)),
 });
 
-export const scoreReportSchema: z.ZodType<ScoreReport> = z.object({
+const scoreReportObject = z.object({
   classes: z.array(z.string()).min(2),
   overall_acc: num,
   mean_acc: num,
@@ -44,3 +46,7 @@ export const scoreReportSchema: z.ZodType<ScoreReport> = z.object({
   clinical: clinical.nullable(),
   skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
 });
+
+export const scoreReportSchema: z.ZodType<ScoreReport> = scoreReportObject;
+/** The same, keeping fields beyond the score JSON (evaluate's "evaluation"). */
+export const scoreReportLooseSchema = scoreReportObject.loose();

@@ -16,7 +16,8 @@ import { writeSynthDataset } from "../synth/dataset.js";
 import { formatScoreReport } from "../eval/format.js";
 import { writeRunReport } from "../report/build.js";
 import { modelConfigDiff, readSidecar } from "../train/checkpoint.js";
-import { Predictor } from "../train/predictor.js";
+import { checkpointFinished } from "../train/plan.js";
+import { Predictor } from "./predictor.js";
 import { resolveRunConfig, runTraining, type RunOptions } from "../train/run.js";
 import type { ProgressMode } from "../train/progress.js";
 import { runEvaluate, type EvaluateResult } from "./evaluate.js";
@@ -83,9 +84,9 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   step(log, 3, "evaluating on the run's validation patients");
   const predictor = Predictor.load(runDir);
   try {
-    const evaluation = runEvaluate({ model: runDir, data: dataDir, out: runDir, overlays: 3, predictor, log });
+    const evaluation = await runEvaluate({ model: runDir, data: dataDir, out: runDir, overlays: 3, predictor, log });
     step(log, 4, `predicting one validation case -> ${join(runDir, "predict")}`);
-    const prediction = runPredict({
+    const prediction = await runPredict({
       model: runDir, inputs: [demoInput(dataDir, evaluation)], out: join(runDir, "predict"),
       formats: ["nifti", "png", "contours"], lcc: true, predictor, log,
     });
@@ -124,7 +125,8 @@ export function trainingOptions(o: DemoOptions, dataDir: string, runDir: string,
     if (!Number.isInteger(iterations) || iterations < 1) throw new Error(`--iterations must be a positive integer, got ${iterations}`);
     // A few validation points for the report's curves; fewer on real data, where each costs more.
     const every = Math.max(1, Math.ceil(iterations / (o.data ? 2 : 6)));
-    overrides.push(`train.iterations=${iterations}`, `train.valEvery=${every}`, `train.checkpointEvery=${every}`);
+    // An iteration count, not the preset's time budget (which would replace it).
+    overrides.push(`train.iterations=${iterations}`, "train.timeBudget=", `train.valEvery=${every}`, `train.checkpointEvery=${every}`);
   }
   // acdc-cpu.yaml names ACDC patients 001-080 / 081-100; any other layout is split by fraction.
   if (o.data && !hasAcdcSplit(dataDir)) overrides.push("data.trainPatients=", "data.valPatients=");
@@ -149,7 +151,7 @@ async function trainOrReuse(run: RunOptions, log: Log): Promise<DemoResult["trai
     if (diff.length > 0) {
       throw new Error(`${run.out} holds a run of a different model (${diff.join("; ")}); delete it or pass --out`);
     }
-    if (saved.iter >= cfg.train.iterations) {
+    if (checkpointFinished(saved, cfg)) {
       log(`reusing the finished run in ${run.out} (iteration ${saved.iter})`);
       return "reused";
     }

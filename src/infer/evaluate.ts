@@ -2,9 +2,12 @@
 // Sunnybrook, generic or synthetic layout), score it with src/eval as it goes, and write the result
 // where `cardioseg report` reads it.
 //
-// Output (OUT = --out, default the model's run folder), the run-folder layout of src/report:
+// Output (OUT = --out, default the model's run folder, or runs/<model name> for the shipped model),
+// the run-folder layout of src/report:
 //   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
-//                                   {"model", "data", "patients", "selection", "tta"}
+//                                   {"model", "data", "patients", "selection", "tta", "lcc", "structures"}
+//                                   (structures scored: --structures, else the data set's annotated
+//                                   ones — Sunnybrook: MYO and LV — else every class)
 //   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
 //   OUT/eval/cases/<id>_gt.png      ground truth over the same slices
 //   OUT/eval/labels/<id>.nii.gz     predicted label maps (with --save-labels), in the image's
@@ -13,7 +16,7 @@
 // `cardioseg score` names them; other layouts use the data set's case id.
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { loadCase, loadDataset, type Dataset, type DatasetCase } from "../io/datasets/index.js";
+import { loadCase, loadDataset, patientGroups, type Dataset, type DatasetCase } from "../io/datasets/index.js";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportLabelNifti } from "../io/exports.js";
 import { sliceOf } from "../io/slices.js";
@@ -21,16 +24,19 @@ import { applyTask } from "../data/tasks.js";
 import { ScoreAccumulator, caseMeanDice, type CaseScores, type ScoreReport } from "../eval/score.js";
 import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
-import { Predictor } from "../train/predictor.js";
+import type { Predictor } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
+import { modelName, resolveModelPath } from "../train/model-path.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { stemOf } from "./inputs.js";
 import { runDirOf, selectEvaluationPatients, type PatientSelection } from "./selection.js";
-import { predictVolume, seconds, StepProgress, type Log } from "./volume.js";
+import { seconds, slicesDone, StepProgress, type Log } from "./volume.js";
 import { keepLargestComponents } from "./postprocess.js";
 
 export interface EvaluateOptions {
-  model: string;
+  /** Run folder or weights file; absent = the shipped model (src/train/model-path.ts). */
+  model?: string;
   data: string;
   /** Patient selector ("081-100", "patient003,patient007", …). */
   patients?: string;
@@ -44,8 +50,17 @@ export interface EvaluateOptions {
   /** Best and worst cases drawn as overlays (each). Default 3, what the report shows. */
   overlays?: number;
   saveLabels?: boolean;
+  /**
+   * Structures to score (class names); the others count as background. Default: the data set's
+   * annotated structures when it declares them (Sunnybrook: MYO and LV), else every class.
+   */
+  structures?: readonly string[];
+  /** Slices per network call (default: automatic, see PredictorOptions). */
+  batchSize?: number;
   log?: Log;
   predictor?: Predictor;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface EvaluationInfo {
@@ -55,6 +70,8 @@ export interface EvaluationInfo {
   selection: PatientSelection["how"];
   tta: boolean;
   lcc: boolean;
+  /** The structures scored. */
+  structures: string[];
 }
 
 export type EvaluationReport = ScoreReport & { evaluation: EvaluationInfo };
@@ -68,19 +85,24 @@ export interface EvaluateResult {
 
 interface Kept { order: number; dice: number; id: string; image: ImageVolume; pred: LabelVolume; truth: LabelVolume }
 
-export function runEvaluate(o: EvaluateOptions): EvaluateResult {
+export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
+  const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
   try {
-    const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients);
+    const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients, patientGroups(dataset));
     const wanted = new Set(selection.patients);
     const cases = dataset.cases.filter((c) => wanted.has(c.patient));
     log(`evaluating ${predictor.weightsPath} on ${cases.length} cases of ${selection.patients.length} patients (${describeSelection(selection)}) from ${o.data}`);
-    const outDir = o.out ?? runDirOf(o.model, statSync(o.model).isDirectory());
-    const { report, kept } = scoreAll(predictor, dataset, cases, o, outDir, log);
-    const evaluation: EvaluationInfo = { model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true };
+    const outDir = o.out ?? (o.model ? runDirOf(o.model, statSync(o.model).isDirectory()) : join("runs", modelName(model)));
+    const structures = scoredStructures(o.structures, dataset, predictor.classNames, log);
+    const { report, kept } = await scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
+    const evaluation: EvaluationInfo = {
+      model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
+      structures: report.classes.slice(1),
+    };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));
     const scoresPath = join(outDir, RUN_FILES.scores);
@@ -93,27 +115,40 @@ export function runEvaluate(o: EvaluateOptions): EvaluateResult {
   }
 }
 
+/** --structures as given (checked by the scorer), else the data set's annotated ones when the model has them all. */
+function scoredStructures(given: readonly string[] | undefined, dataset: Dataset, classNames: readonly string[], log: Log): readonly string[] | undefined {
+  if (given && given.length > 0) return given;
+  const declared = dataset.structures;
+  if (!declared) return undefined;
+  if (declared.every((s) => classNames.includes(s))) {
+    log(`scoring ${declared.join(" and ")} only: the structures ${dataset.root} annotates (--structures to choose)`);
+    return declared;
+  }
+  log(`warning: ${dataset.root} annotates ${declared.join(", ")}, which this model's classes (${classNames.join(", ")}) do not all have; scoring every class`);
+  return undefined;
+}
+
 function describeSelection(s: PatientSelection): string {
   if (s.how === "validation") return "the run's validation patients";
   if (s.how === "given") return "--patients";
   return "all patients; pass --patients to choose";
 }
 
-function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
-  log: Log): { report: ScoreReport; kept: Kept[] } {
-  const acc = new ScoreAccumulator(predictor.classNames);
+async function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly DatasetCase[], o: EvaluateOptions, outDir: string,
+  log: Log): Promise<{ report: ScoreReport; kept: Kept[] }> {
+  const acc = new ScoreAccumulator(predictor.classNames, { structures: o.structures });
   const skipped: { id: string; reason: string }[] = [];
   const kept: Kept[] = [];
   const keepEach = Math.max(0, o.overlays ?? 3);
   const progress = new StepProgress(log);
-  cases.forEach((c, i) => {
+  for (const [i, c] of cases.entries()) {
     const id = caseId(dataset, c);
     const tag = `[${i + 1}/${cases.length}] ${id}`;
     const started = performance.now();
     try {
       const { image, labels } = loadCase(c);
       if (!labels) throw new Error("no ground-truth labels");
-      const raw = predictVolume(predictor, image, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+      const raw = await predictor.predictVolumeAsync(image, (p) => progress.status(`${tag}: ${slicesDone(p)}`));
       const pred = o.lcc ? keepLargestComponents(raw).labels : raw;
       const truth = taskTruth(labels, predictor);
       const phase = c.phase === "ED" || c.phase === "ES" ? c.phase : null;
@@ -126,7 +161,7 @@ function scoreAll(predictor: Predictor, dataset: Dataset, cases: readonly Datase
       skipped.push({ id, reason });
       progress.line(`${tag}: skipped: ${reason}`);
     }
-  });
+  }
   return { report: acc.result(skipped), kept };
 }
 

@@ -1,7 +1,8 @@
 // inputs.ts owns turning `cardioseg predict`'s INPUT arguments into the volumes to predict: a NIfTI
 // file (a 4D cine file gives one volume per frame), a PNG slice, a single DICOM file, or a folder of
 // DICOM files (one volume per series, stack and cine phase). Voxels are read only when a volume's
-// load() is called, so one unreadable phase fails alone.
+// load() is called, so one unreadable phase fails alone. Each volume also says which study and
+// cine it is a frame of (CineMembership), for the study outputs (study.ts).
 import { existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { IoError } from "../io/errors.js";
@@ -22,6 +23,22 @@ export interface PredictItem {
   load(): ImageVolume;
   /** DICOM inputs: what a DICOM SEG references. */
   segSource?: DicomSegSource;
+  /** Which study and cine this volume is a frame of (all but PNG inputs). */
+  cine?: CineMembership;
+}
+
+/**
+ * A volume's place in its study: `study` is the input's name (the item name without its
+ * _series<N>[_stack<S>] / _phase<PP> / _tNN suffixes); the frames of one `group` (a DICOM series
+ * stack or a 4D NIfTI) form one cine, `frame` of `frames`, in temporal order.
+ */
+export interface CineMembership {
+  study: string;
+  group: string;
+  /** The group's name inside its study ("series300", "series2_stack1"), "" when the input is one group. */
+  label: string;
+  frame: number;
+  frames: number;
 }
 
 export interface InputOptions {
@@ -51,7 +68,9 @@ export function expandInput(input: string, o: InputOptions = {}): PredictItem[] 
     const spacing = o.pngSpacing ?? 1;
     return [{ input, name: stem, kind: "png", load: () => readPng(input, { spacing: [spacing, spacing] }) }];
   }
-  if (ext === ".dcm") return [{ input, name: stem, kind: "dicom", load: () => readDicomFile(input), segSource: [input] }];
+  if (ext === ".dcm") {
+    return [{ input, name: stem, kind: "dicom", load: () => readDicomFile(input), segSource: [input], cine: single(stem, input) }];
+  }
   throw new IoError(input, "unknown input type (expected .nii, .nii.gz, .png, .dcm or a folder of DICOM files)");
 }
 
@@ -59,10 +78,15 @@ export function expandInput(input: string, o: InputOptions = {}): PredictItem[] 
 function niftiItems(input: string, stem: string): PredictItem[] {
   const head = readNifti(input);
   const frames = head.dims.length > 3 ? head.dims.slice(3).reduce((a, b) => a * b, 1) : 1;
-  if (frames <= 1) return [{ input, name: stem, kind: "nifti", load: () => head }];
+  if (frames <= 1) return [{ input, name: stem, kind: "nifti", load: () => head, cine: single(stem, input) }];
   return Array.from({ length: frames }, (_, t) => ({
     input, name: `${stem}_t${String(t).padStart(2, "0")}`, kind: "nifti" as const, load: () => frameOf(head, t),
+    cine: { study: stem, group: input, label: "", frame: t, frames },
   }));
+}
+
+function single(study: string, input: string): CineMembership {
+  return { study, group: input, label: "", frame: 0, frames: 1 };
 }
 
 export function frameOf(v: ImageVolume, t: number): ImageVolume {
@@ -84,18 +108,21 @@ function dicomFolderItems(input: string, o: InputOptions): PredictItem[] {
     throw new IoError(input, `no DICOM image series found${why}`);
   }
   const base = basename(input.replace(/[\\/]+$/, "")) || "dicom";
-  return volumes.map(({ s, si, ref }) => ({
-    input, kind: "dicom" as const, segSource: s as DicomSeries,
-    name: volumes.length === 1 ? base : `${base}_${volumeSuffix(s, si, ref.stack, ref.phase, ref.phases)}`,
-    load: () => loadVolume(ref),
-  }));
+  return volumes.map(({ s, si, ref }) => {
+    const label = volumes.length === 1 ? "" : seriesSuffix(s, si, ref.stack);
+    const phase = ref.phases > 1 ? `_phase${String(ref.phase).padStart(2, "0")}` : "";
+    return {
+      input, kind: "dicom" as const, segSource: s as DicomSeries,
+      name: volumes.length === 1 ? base : `${base}_${label}${phase}`,
+      load: () => loadVolume(ref),
+      cine: { study: base, group: `${input}\u0000${s.seriesInstanceUID}\u0000${ref.stack}`, label, frame: ref.phase, frames: ref.phases },
+    };
+  });
 }
 
-function volumeSuffix(s: DicomSeries, index: number, stack: number, phase: number, phases: number): string {
-  let name = `series${s.seriesNumber ?? index + 1}`;
-  if (s.volumes.some((v) => v.stack > 0)) name += `_stack${stack}`;
-  if (phases > 1) name += `_phase${String(phase).padStart(2, "0")}`;
-  return name;
+function seriesSuffix(s: DicomSeries, index: number, stack: number): string {
+  const name = `series${s.seriesNumber ?? index + 1}`;
+  return s.volumes.some((v) => v.stack > 0) ? `${name}_stack${stack}` : name;
 }
 
 /** Appends _2, _3… to names already taken, so two inputs called image.nii.gz do not collide. */

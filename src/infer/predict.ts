@@ -13,28 +13,34 @@
 //   OUT/<name>/contours/<name>-KKKK-icontour-manual.txt / -ocontour-manual.txt
 //                                          LV endocardium / epicardium per slice, Sunnybrook
 //                                          "x y" pixel coordinates            (format contours)
-//   OUT/<name>/seg.dcm                     DICOM SEG referencing the source images
-//                                          (format seg, DICOM inputs only)
-//   OUT/predict-summary.json               {"model", "tta", "lcc", "formats", "outputs": [{"input",
-//                                          "name", "dims", "files", "seconds", "lcc_removed"?}],
-//                                          "failures": [{"input", "message"}]}
+//   OUT/<name>/seg.dcm                     DICOM SEG referencing the source images (format seg,
+//                                          DICOM inputs only, --seg-per phase; by default one
+//                                          SEG per study instead, see study.ts)
+//   OUT/<study>/study.json, seg.dcm        per cine (DICOM series or 4D NIfTI): study.ts
+//   OUT/predict-summary.json               {"model", "tta", "lcc", "formats", "seg_per", "outputs":
+//                                          [{"input", "name", "dims", "files", "seconds",
+//                                          "lcc_removed"?}], "studies": [{"study", "input", "files",
+//                                          "summary"?}], "failures": [{"input", "message"}]}
 import { join } from "node:path";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from "../io/exports.js";
 import { writeDicomSeg } from "../io/dicom/index.js";
-import { Predictor } from "../train/predictor.js";
+import type { Predictor, OnPrediction } from "./predictor.js";
+import { loadPredictor, type EngineName } from "./engines.js";
+import { resolveModelPath } from "../train/model-path.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
-import { predictVolume, StepProgress, type Log } from "./volume.js";
+import { StudyOutputs, type SegPer, type StudyResult } from "./study.js";
+import { slicesDone, StepProgress, type Log } from "./volume.js";
 import { pushAll } from "../util/array.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
 
 export interface PredictOptions {
-  /** Run folder or weights file. */
-  model: string;
+  /** Run folder or weights file; absent = the shipped model (src/train/model-path.ts). */
+  model?: string;
   inputs: readonly string[];
   out: string;
   formats?: readonly PredictFormat[];
@@ -42,9 +48,18 @@ export interface PredictOptions {
   /** Largest connected component per structure (3D). */
   lcc?: boolean;
   pngSpacing?: number;
+  /** Slices per network call (default: automatic, see PredictorOptions). */
+  batchSize?: number;
   log?: Log;
   /** An already loaded model (demo, tests); `model` is then only recorded. */
   predictor?: Predictor;
+  /** One DICOM SEG per study (all phases of a cine, the default) or one per predicted volume. */
+  segPer?: SegPer;
+  /** ED / ES frame of every cine (0-based), overriding Info.cfg and the LV volume rule. */
+  ed?: number;
+  es?: number;
+  /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
+  engine?: EngineName;
 }
 
 export interface PredictOutput {
@@ -61,7 +76,9 @@ export interface PredictSummary {
   tta: boolean;
   lcc: boolean;
   formats: PredictFormat[];
+  seg_per: SegPer;
   outputs: PredictOutput[];
+  studies: StudyResult[];
   failures: { input: string; message: string }[];
 }
 
@@ -74,12 +91,24 @@ export function parseFormats(text: string): PredictFormat[] {
   return [...new Set(list)] as PredictFormat[];
 }
 
-export function runPredict(o: PredictOptions): PredictSummary {
+/** --batch-size: a positive integer, or "auto" (undefined). */
+export function parseBatchSize(text: string): number | undefined {
+  if (text === "auto") return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--batch-size must be a positive integer or auto, got "${text}"`);
+  return n;
+}
+
+export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
-  const predictor = o.predictor ?? Predictor.load(o.model, { flipTTA: o.tta });
-  const summary: PredictSummary = { model: o.model, tta: o.tta === true, lcc: o.lcc === true, formats, outputs: [], failures: [] };
+  const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
+  const segPer = o.segPer ?? "study";
+  const summary: PredictSummary = {
+    model, tta: o.tta === true, lcc: o.lcc === true, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
+  };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
       try {
@@ -98,17 +127,25 @@ export function runPredict(o: PredictOptions): PredictSummary {
     }));
     formatNotes(items, formats, predictor.classNames, log);
     const progress = new StepProgress(log);
-    items.forEach((item, i) => {
+    const studies = new StudyOutputs(items, {
+      out: o.out, classNames: predictor.classNames, seg: formats.includes("seg") ? segPer : false, ed: o.ed, es: o.es,
+      log: (l) => progress.line(l),
+    });
+    for (const [i, item] of items.entries()) {
       const tag = `[${i + 1}/${items.length}] ${item.name}`;
       try {
-        const out = predictItem(predictor, item, o, formats, (k, nz) => progress.status(`${tag}: slice ${k + 1}/${nz}`));
+        const { out, image, labels } = await predictItem(predictor, item, o, formats, (p) => progress.status(`${tag}: ${slicesDone(p)}`));
         summary.outputs.push(out);
         progress.line(`${tag}: ${out.dims.join("x")}, ${out.seconds.toFixed(1)} s -> ${join(o.out, item.name)}`);
+        studyStep(() => studies.add(item, image, labels), item, summary, progress);
       } catch (err) {
         summary.failures.push({ input: item.input, message: `${item.name}: ${messageOf(err)}` });
         progress.line(`${tag}: FAILED, skipped: ${messageOf(err)}`);
+        studyStep(() => studies.failed(item), item, summary, progress);
       }
-    });
+    }
+    pushAll(summary.studies, studies.results);
+    pushAll(summary.failures, studies.failures);
   } finally {
     if (!o.predictor) predictor.dispose();
   }
@@ -116,21 +153,32 @@ export function runPredict(o: PredictOptions): PredictSummary {
   return summary;
 }
 
-function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
-  onSlice: (k: number, nz: number) => void): PredictOutput {
+/** A study output failing (e.g. its SEG cannot be written) is reported; the frames stay predicted. */
+function studyStep(step: () => string[], item: PredictItem, summary: PredictSummary, progress: StepProgress): void {
+  try {
+    step();
+  } catch (err) {
+    summary.failures.push({ input: item.input, message: `study of ${item.name}: ${messageOf(err)}` });
+    progress.line(`study of ${item.name}: FAILED: ${messageOf(err)}`);
+  }
+}
+
+async function predictItem(predictor: Predictor, item: PredictItem, o: PredictOptions, formats: readonly PredictFormat[],
+  onProgress: OnPrediction): Promise<{ out: PredictOutput; image: ImageVolume; labels: LabelVolume }> {
   const started = performance.now();
   const image = item.load();
-  let labels = predictVolume(predictor, image, onSlice);
+  let labels = await predictor.predictVolumeAsync(image, onProgress);
   let removed: Record<string, number> | undefined;
   if (o.lcc) {
     const r = keepLargestComponents(labels);
     labels = r.labels;
     removed = Object.fromEntries(Object.entries(r.removed).map(([c, n]) => [predictor.classNames[Number(c)] ?? c, n]));
   }
-  const files = writeOutputs(join(o.out, item.name), item, image, labels, formats, predictor.classNames);
+  const perItemSeg = (o.segPer ?? "study") === "phase";
+  const files = writeOutputs(join(o.out, item.name), item, image, labels, perItemSeg ? formats : formats.filter((f) => f !== "seg"), predictor.classNames);
   const out: PredictOutput = { input: item.input, name: item.name, dims: labels.dims.slice(), files, seconds: (performance.now() - started) / 1000 };
   if (removed) out.lcc_removed = removed;
-  return out;
+  return { out, image, labels };
 }
 
 function writeOutputs(dir: string, item: PredictItem, image: ImageVolume, labels: LabelVolume,

@@ -1,6 +1,6 @@
 // selection.ts owns which patients `cardioseg evaluate` scores: those named by --patients; else,
 // when the model was trained on this very data folder, the run's own validation patients (the split
-// recomputed exactly as training made it); else all of them.
+// recomputed exactly as training made it, cross-validation folds included: pass the groups); else all.
 import { realpathSync } from "node:fs";
 import { dirname, basename, resolve } from "node:path";
 import { selectPatients, splitPatients } from "../data/split.js";
@@ -25,10 +25,11 @@ export function sameFolder(a: string, b: string): boolean {
   return a !== "" && b !== "" && canonical(a) === canonical(b);
 }
 
-export function selectEvaluationPatients(all: readonly string[], cfg: ExperimentConfig, dataRoot: string, given?: string): PatientSelection {
+export function selectEvaluationPatients(all: readonly string[], cfg: ExperimentConfig, dataRoot: string, given?: string,
+  groups?: ReadonlyMap<string, string>): PatientSelection {
   if (given !== undefined && given.trim() !== "") return { patients: selectPatients(all, given, "patients"), how: "given" };
   if (cfg.data.source === "folder" && sameFolder(cfg.data.root, dataRoot)) {
-    return { patients: [...splitPatients(all, splitSpec(cfg)).val], how: "validation" };
+    return { patients: [...splitPatients(all, splitSpec(cfg, groups)).val], how: "validation" };
   }
   return { patients: [...new Set(all)].sort(), how: "all" };
 }

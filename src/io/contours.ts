@@ -9,6 +9,7 @@
 // and background pixel centres, so rasterising it again gives back the same mask.
 import { writeFileAtomic } from "../util/fs.js";
 import { IoError, readInputText, withFile } from "./errors.js";
+import { UNANNOTATED } from "./image.js";
 
 export interface Point {
   /** column, pixels */
@@ -213,12 +214,32 @@ function markVertices(mask: Uint8Array, xs: Float64Array, ys: Float64Array, cols
 
 /**
  * Sunnybrook labels of one slice in ACDC numbering: 3 inside the i-contour (LV cavity), 2 between
- * o- and i-contour (myocardium — only where an o-contour exists), 0 elsewhere.
+ * o- and i-contour (myocardium), 0 outside the o-contour. Where a contour is missing, what it would
+ * have told is unknown and labelled UNANNOTATED (255): with an i-contour only, everything outside
+ * the LV cavity (background or myocardium); with an o-contour only, everything inside it (myocardium
+ * or cavity).
  */
 export function labelsFromContours(cols: number, rows: number, inner?: readonly Point[], outer?: readonly Point[]): Uint8Array {
-  const mask = new Uint8Array(cols * rows);
-  if (outer) rasterizePolygon(outer, cols, rows, mask, 2);
-  if (inner) rasterizePolygon(inner, cols, rows, mask, 3);
+  const draw = (points: readonly Point[] | undefined): DrawContour | undefined =>
+    points && ((mask, value) => rasterizePolygon(points, cols, rows, mask, value));
+  return sliceLabels(cols * rows, draw(inner), draw(outer));
+}
+
+/** labelsFromContours from contour files (either may be absent); errors name the file. */
+export function labelsFromContourFiles(cols: number, rows: number, innerFile?: string, outerFile?: string): Uint8Array {
+  const draw = (file: string | undefined): DrawContour | undefined =>
+    file === undefined ? undefined : (mask, value) => rasterizeContourFile(file, cols, rows, mask, value);
+  return sliceLabels(cols * rows, draw(innerFile), draw(outerFile));
+}
+
+type DrawContour = (mask: Uint8Array, value: number) => void;
+
+/** The labelling rule of labelsFromContours, whatever the contours are read from. */
+function sliceLabels(pixels: number, inner?: DrawContour, outer?: DrawContour): Uint8Array {
+  const mask = new Uint8Array(pixels);
+  if (outer) outer(mask, inner ? 2 : UNANNOTATED);
+  else if (inner) mask.fill(UNANNOTATED);
+  inner?.(mask, 3);
   return mask;
 }
 

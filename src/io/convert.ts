@@ -2,7 +2,10 @@
 // image/label pairs or a DICOM series folder, written out as NIfTI image/label pairs
 // (`<stem>.nii.gz` float32 + `<stem>_gt.nii.gz` uint8, ACDC numbering), optionally with PNG
 // overlays. A case that fails is reported and skipped; the rest are still written. Labels outside
-// the class list (ACDC's four unless told otherwise) fail their case, naming the values.
+// the class list (ACDC's four unless told otherwise; 255 marks voxels not annotated) fail their
+// case, naming the values. Sunnybrook and ACDC go to one folder per patient plus a dataset.json
+// manifest (label legend, annotated structures): the generic layout of src/io/datasets/generic.ts,
+// which train, evaluate and convert read.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
@@ -12,6 +15,8 @@ import { scanDicomFolder, loadVolume, type DicomSeries } from "./dicom/index.js"
 import { IoError } from "./errors.js";
 import { exportOverlay } from "./exports.js";
 import { writeNiftiImage, writeNiftiLabels } from "./nifti/write.js";
+import { UNANNOTATED } from "./image.js";
+import { MANIFEST, MANIFEST_FORMAT } from "./datasets/generic.js";
 
 export interface ConvertOptions {
   /** Also write `<stem>_overlay.png` for each case. */
@@ -41,11 +46,31 @@ export function convertInput(input: string, outDir: string, options: ConvertOpti
   return summary;
 }
 
-/** Output path without extension: Sunnybrook `<patient>/<patient>_<N>`, ACDC `<patient>/<patient>_frameNN`. */
+/**
+ * Output path without extension: Sunnybrook `<patient>/<patient>_<N>`, ACDC `<patient>/<patient>_frameNN`,
+ * a generic folder's cases as they were (inside their patient folder in the nested layout).
+ */
 export function caseStem(ds: Dataset, c: DatasetCase): string {
   if (ds.kind === "sunnybrook") return join(c.patient, `${c.patient}_${c.phase}`);
   if (ds.kind === "acdc") return join(c.patient, `${c.patient}_frame${String(c.info.frame).padStart(2, "0")}`);
-  return c.id;
+  return c.patient !== c.id ? join(c.patient, c.id) : c.id;
+}
+
+/** The class list (ACDC numbering by default), plus the value of voxels a partial annotation leaves unknown. */
+function labelLegend(classes: readonly string[]): Record<number, string> {
+  const legend: Record<number, string> = Object.fromEntries(classes.map((name, v) => [v, name]));
+  legend[UNANNOTATED] = "not annotated: background or a structure not drawn on this case (not scored, ignored by training)";
+  return legend;
+}
+
+/** dataset.json beside a converted ACDC or Sunnybrook data set (read back by the generic layout). */
+function writeManifest(ds: Dataset, outDir: string, classes: readonly string[]): string | null {
+  if (ds.kind !== "acdc" && ds.kind !== "sunnybrook") return null;
+  const path = join(outDir, MANIFEST);
+  const structures = ds.structures ?? classes.slice(1);
+  const manifest = { format: MANIFEST_FORMAT, source: ds.kind, structures, labels: labelLegend(classes) };
+  writeFileAtomic(path, `${JSON.stringify(manifest, null, 1)}\n`);
+  return path;
 }
 
 function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): ConvertSummary {
@@ -67,6 +92,10 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
       problems.push(problemOf(c.imagePath, err));
       options.log?.(`skipped ${c.id}: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+  if (written.length > 0) {
+    const manifest = writeManifest(ds, outDir, options.classes ?? ACDC_LABEL_NAMES);
+    if (manifest) written.push(manifest);
   }
   return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems, warnings: [] };
 }

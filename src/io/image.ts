@@ -82,6 +82,15 @@ export function firstOverflow(before: ArrayLike<number>, after: ArrayLike<number
   return -1;
 }
 
+/**
+ * Label value of a voxel the expert did not annotate: "background, or a structure not drawn on this
+ * case". Sunnybrook slices with an i-contour but no o-contour are labelled so outside the LV cavity
+ * (the myocardium may be anywhere there). Training ignores it (loss.ignoreIndex 255); scoring
+ * (src/eval/score.ts) skips it except as a false positive of a structure that is drawn on the case,
+ * and does not score the structures that are not drawn. Documented in README ("Partially annotated labels").
+ */
+export const UNANNOTATED = 255;
+
 export function voxelCount(dims: readonly number[]): number {
   return dims.reduce((a, b) => a * b, 1);
 }

@@ -1,9 +1,10 @@
 // overlay.ts — the picture a cardiologist checks: a greyscale MR slice windowed to its 1st-99th
 // percentile, labels as translucent colours (RV blue, myocardium green, LV red) and each label's
-// outline drawn opaque. Works on plain arrays and returns RGBA, so reports and synth previews can
+// outline drawn opaque; voxels not annotated (UNANNOTATED, 255) are left uncoloured, as background. Works on plain arrays and returns RGBA, so reports and synth previews can
 // reuse it without files; png.ts saves the result.
 import type { RgbaImage } from "./png.js";
 import { percentileSorted } from "../util/stats.js";
+import { UNANNOTATED } from "./image.js";
 
 export type Rgb = readonly [number, number, number];
 
@@ -56,7 +57,7 @@ export function renderOverlay(image: ArrayLike<number>, labels: ArrayLike<number
   const colourOf = (l: number): Rgb => colours[l < colours.length ? l : 1 + ((l - 1) % (colours.length - 1))];
   for (let p = 0; p < width * height; p++) {
     const l = labels[p];
-    if (!l) continue;
+    if (!l || l === UNANNOTATED) continue;
     const c = colourOf(l);
     const a = options.outlines !== false && isEdge(labels, p, width, height) ? 1 : alpha;
     for (let ch = 0; ch < 3; ch++) pic.rgba[4 * p + ch] = Math.round(pic.rgba[4 * p + ch] * (1 - a) + c[ch] * a);

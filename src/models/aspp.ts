@@ -1,7 +1,11 @@
 // aspp.ts owns Atrous Spatial Pyramid Pooling (Chen et al. 2017 §3.3) in torchvision's layout:
 // convs.0 = 1x1 branch, convs.1..n = 3x3 atrous branches, convs.last = image pooling; each branch is
 // conv + norm + ReLU; `project` = 1x1 conv over the concatenation + norm + ReLU + dropout 0.5.
-import { AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential } from "../nn/index.js";
+// The ReLUs run in place (torchvision's are not; the values are the same): a norm's backward needs
+// its input, not its output, so overwriting the output saves one activation-sized buffer per block.
+import {
+  AdaptiveAvgPool2d, Conv2d, Dropout, Module, ModuleList, ReLU, Sequential, attr, layerToOnnx, type OnnxGraph,
+} from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { makeNorm, type NormOptions } from "./norm.js";
@@ -18,19 +22,23 @@ export function defaultAtrousRates(outputStride: number): [number, number, numbe
 /** 3x3 atrous conv + norm + ReLU (torchvision's ASPPConv). */
 export class ASPPConv extends Sequential {
   constructor(cin: number, cout: number, rate: number, norm: NormOptions) {
-    super(new Conv2d(cin, cout, 3, { padding: rate, dilation: rate, bias: false }), makeNorm(cout, norm), new ReLU());
+    super(new Conv2d(cin, cout, 3, { padding: rate, dilation: rate, bias: false }), makeNorm(cout, norm), new ReLU(true));
   }
 }
 
 /** Image-level features: global average pool, 1x1 conv + norm + ReLU, broadcast back to the map size. */
 export class ASPPPooling extends Sequential {
   constructor(cin: number, cout: number, norm: NormOptions) {
-    super(new AdaptiveAvgPool2d(1), new Conv2d(cin, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU());
+    super(new AdaptiveAvgPool2d(1), new Conv2d(cin, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU(true));
   }
 
   override forward(x: Tensor): Tensor {
     // Bilinear from 1x1 is a broadcast; torchvision interpolates, so do the same for identical numbers.
     return consume(super.forward(x), (p) => F.interpolate(p, { size: [x.shape[2], x.shape[3]], mode: "bilinear", alignCorners: false }));
+  }
+
+  override toOnnx(g: OnnxGraph, x: string): string {
+    return g.resizeBilinearLike(this, super.toOnnx(g, x), x);
   }
 }
 
@@ -41,12 +49,12 @@ export class ASPP extends Module {
   /** `generator` drives the dropout mask (the trainer owns it so its state is checkpointed). */
   constructor(cin: number, rates: readonly number[], cout: number, norm: NormOptions, dropout = 0.5, generator?: Generator) {
     super();
-    const branches: Module[] = [new Sequential(new Conv2d(cin, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU())];
+    const branches: Module[] = [new Sequential(new Conv2d(cin, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU(true))];
     for (const rate of rates) branches.push(new ASPPConv(cin, cout, rate, norm));
     branches.push(new ASPPPooling(cin, cout, norm));
     this.convs = new ModuleList(branches);
     this.project = new Sequential(
-      new Conv2d(branches.length * cout, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU(), new Dropout(dropout, generator),
+      new Conv2d(branches.length * cout, cout, 1, { bias: false }), makeNorm(cout, norm), new ReLU(true), new Dropout(dropout, generator),
     );
   }
 
@@ -55,5 +63,10 @@ export class ASPP extends Module {
     const joined = cat(outs, 1);
     for (const t of outs) t.dispose();
     return consume(joined, (j) => this.project.forward(j));
+  }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    const outs = [...this.convs].map((branch) => layerToOnnx(g, branch, x));
+    return this.project.toOnnx(g, g.op(this, "Concat", outs, { axis: attr.int(1) }));
   }
 }

@@ -1,7 +1,7 @@
 // deeplab.ts owns the whole network: DeepLabV3 = backbone + classifier (+ optional aux_classifier on
 // layer3), logits upsampled bilinearly to the input size (torchvision's forward), and the plain-data
 // ModelConfig that describes an architecture (saved with every checkpoint so a run can be rebuilt).
-import { Module } from "../nn/index.js";
+import { Module, type OnnxGraph } from "../nn/index.js";
 import { F } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { defaultAtrousRates } from "./aspp.js";
@@ -100,6 +100,15 @@ export class DeepLabV3 extends Module {
     if (this.aux_classifier && (this.training || withAux)) aux = consume(this.aux_classifier.forward(feats.aux), (l) => upsample(l, size));
     feats.aux.dispose();
     return aux ? { out, aux } : { out };
+  }
+
+  /**
+   * The inference graph (eval mode: dropout is the identity, the aux head is dropped): logits at the
+   * input's size from the value `x` ([N, inChannels, H, W]).
+   */
+  toOnnx(g: OnnxGraph, x: string): string {
+    const logits = this.classifier.toOnnxFeatures(g, this.backbone.toOnnxFeatures(g, x));
+    return g.resizeBilinearLike(this, logits, x);
   }
 
   /**

@@ -2,12 +2,13 @@
 // torchvision's `classifier.0..4`), the auxiliary FCNHead on layer3 (`aux_classifier.0..4`), and the
 // DeepLabV3+ decoder (Chen et al. 2018: 48-channel 1x1 projection of the stride-4 layer1 features,
 // concatenated with the upsampled ASPP output, then 3x3 conv + 1x1 classifier; VainF's key layout).
-import { Conv2d, Dropout, Module, ReLU, Sequential } from "../nn/index.js";
+// ReLUs after a norm run in place, as in aspp.ts.
+import { Conv2d, Dropout, Module, ReLU, Sequential, attr, type OnnxGraph } from "../nn/index.js";
 import { F, cat } from "../tensor/index.js";
 import type { Generator, Tensor } from "../tensor/index.js";
 import { ASPP } from "./aspp.js";
 import { makeNorm, type NormOptions } from "./norm.js";
-import type { BackboneFeatures } from "./resnet.js";
+import type { BackboneFeatures, OnnxFeatures } from "./resnet.js";
 import { consume } from "./chain.js";
 
 export interface HeadOptions {
@@ -29,13 +30,17 @@ export class DeepLabHead extends Sequential {
       new ASPP(o.inChannels, o.rates, o.channels, o.norm, o.dropout, o.generator),
       new Conv2d(o.channels, o.channels, 3, { padding: 1, bias: false }),
       makeNorm(o.channels, o.norm),
-      new ReLU(),
+      new ReLU(true),
       new Conv2d(o.channels, o.numClasses, 1),
     );
   }
 
   forwardFeatures(f: BackboneFeatures): Tensor {
     return this.forward(f.out);
+  }
+
+  toOnnxFeatures(g: OnnxGraph, f: OnnxFeatures): string {
+    return this.toOnnx(g, f.out);
   }
 }
 
@@ -46,7 +51,7 @@ export class FCNHead extends Sequential {
     super(
       new Conv2d(inChannels, inter, 3, { padding: 1, bias: false }),
       makeNorm(inter, norm),
-      new ReLU(),
+      new ReLU(true),
       new Dropout(0.1, generator),
       new Conv2d(inter, numClasses, 1),
     );
@@ -67,13 +72,13 @@ export class DeepLabV3PlusHead extends Module {
   constructor(o: PlusHeadOptions) {
     super();
     this.project = new Sequential(
-      new Conv2d(o.lowLevelInChannels, o.lowLevelChannels, 1, { bias: false }), makeNorm(o.lowLevelChannels, o.norm), new ReLU(),
+      new Conv2d(o.lowLevelInChannels, o.lowLevelChannels, 1, { bias: false }), makeNorm(o.lowLevelChannels, o.norm), new ReLU(true),
     );
     this.aspp = new ASPP(o.inChannels, o.rates, o.channels, o.norm, o.dropout, o.generator);
     this.classifier = new Sequential(
       new Conv2d(o.lowLevelChannels + o.channels, o.channels, 3, { padding: 1, bias: false }),
       makeNorm(o.channels, o.norm),
-      new ReLU(),
+      new ReLU(true),
       new Conv2d(o.channels, o.numClasses, 1),
     );
   }
@@ -89,5 +94,11 @@ export class DeepLabV3PlusHead extends Module {
 
   forwardFeatures(f: BackboneFeatures): Tensor {
     return this.forward(f);
+  }
+
+  toOnnxFeatures(g: OnnxGraph, f: OnnxFeatures): string {
+    const low = this.project.toOnnx(g, f.low);
+    const up = g.resizeBilinearLike(this, this.aspp.toOnnx(g, f.out), low);
+    return this.classifier.toOnnx(g, g.op(this, "Concat", [low, up], { axis: attr.int(1) }));
   }
 }

@@ -2,10 +2,10 @@
 // ResNet-18/34, Bottleneck (stride on the 3x3, "ResNet v1.5") for ResNet-50/101, the stride-to-dilation
 // switch that gives output stride 16 or 8 (Chen et al. 2017 §3.2) and the multi-grid rates of the
 // last stage (§3.2: "Multi-grid Method"). Keys: conv1, bn1, layer1..layer4[i].{conv1,bn1,...,downsample.0/1}.
-import { Conv2d, MaxPool2d, Module, ReLU, Sequential, init, type Layer } from "../nn/index.js";
+import { Conv2d, MaxPool2d, Module, ReLU, Sequential, init, type ConvBnPairs, type Layer, type OnnxGraph } from "../nn/index.js";
 import type { Tensor } from "../tensor/index.js";
 import { makeNorm, type NormOptions } from "./norm.js";
-import { chain, consume } from "./chain.js";
+import { chain, consume, onnxChain } from "./chain.js";
 
 export type ResNetDepth = 18 | 34 | 50 | 101;
 export type OutputStride = 8 | 16 | 32;
@@ -23,11 +23,14 @@ export interface ResNetOptions {
 }
 
 /** Feature maps handed to the heads: layer1 (low level, stride 4), layer3 (aux), layer4 (out). */
-export interface BackboneFeatures {
-  low: Tensor;
-  aux: Tensor;
-  out: Tensor;
+export interface BackboneFeatures<T = Tensor> {
+  low: T;
+  aux: T;
+  out: T;
 }
+
+/** The same feature maps as ONNX value names. */
+export type OnnxFeatures = BackboneFeatures<string>;
 
 interface BlockSpec {
   inplanes: number;
@@ -49,7 +52,7 @@ function conv1x1(cin: number, cout: number, stride = 1): Conv2d {
 }
 
 /** Two 3x3 convolutions with an identity shortcut (ResNet-18/34). Dilation applies to both convs. */
-export class BasicBlock extends Module {
+export class BasicBlock extends Module implements ConvBnPairs {
   static readonly expansion = 1;
   readonly conv1: Conv2d;
   readonly bn1: Layer;
@@ -71,10 +74,20 @@ export class BasicBlock extends Module {
     const out = chain(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2);
     return residual(out, x, this.downsample, this.relu);
   }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    const out = onnxChain(g, x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2);
+    return onnxResidual(g, this, out, x, this.downsample, this.relu);
+  }
+
+  /** For foldBatchNorm_: forward feeds conv1 into bn1 and conv2 into bn2 (downsample is a Sequential). */
+  convBnPairs(): Array<[string, string]> {
+    return [["conv1", "bn1"], ["conv2", "bn2"]];
+  }
 }
 
 /** 1x1 reduce, 3x3 (strided, dilated), 1x1 expand by 4, plus the shortcut (ResNet-50/101). */
-export class Bottleneck extends Module {
+export class Bottleneck extends Module implements ConvBnPairs {
   static readonly expansion = 4;
   readonly conv1: Conv2d;
   readonly bn1: Layer;
@@ -100,6 +113,16 @@ export class Bottleneck extends Module {
     const out = chain(x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3);
     return residual(out, x, this.downsample, this.relu);
   }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    const out = onnxChain(g, x, this.conv1, this.bn1, this.relu, this.conv2, this.bn2, this.relu, this.conv3, this.bn3);
+    return onnxResidual(g, this, out, x, this.downsample, this.relu);
+  }
+
+  /** For foldBatchNorm_: the pairs forward chains. */
+  convBnPairs(): Array<[string, string]> {
+    return [["conv1", "bn1"], ["conv2", "bn2"], ["conv3", "bn3"]];
+  }
 }
 
 /** relu(out + shortcut(x)), freeing `out`, the shortcut and the sum. */
@@ -109,6 +132,12 @@ function residual(out: Tensor, x: Tensor, downsample: Sequential | null, relu: R
   out.dispose();
   if (identity !== x) identity.dispose();
   return consume(sum, (t) => relu.forward(t));
+}
+
+/** The ONNX form of residual(): Add, then the ReLU. */
+function onnxResidual(g: OnnxGraph, block: Module, out: string, x: string, downsample: Sequential | null, relu: ReLU): string {
+  const identity = downsample ? downsample.toOnnx(g, x) : x;
+  return relu.toOnnx(g, g.op(block, "Add", [out, identity]));
 }
 
 type Block = BasicBlock | Bottleneck;
@@ -133,7 +162,7 @@ export function replaceStrideWithDilation(outputStride: OutputStride): [boolean,
 }
 
 /** The backbone without avgpool/fc (what torchvision's IntermediateLayerGetter keeps). */
-export class ResNet extends Module {
+export class ResNet extends Module implements ConvBnPairs {
   readonly conv1: Conv2d;
   readonly bn1: Layer;
   readonly relu = new ReLU(true); // torchvision: nn.ReLU(inplace=True)
@@ -168,6 +197,17 @@ export class ResNet extends Module {
     const aux = chain(low, this.layer2, this.layer3);
     const out = this.layer4.forward(aux);
     return { low, aux, out };
+  }
+
+  toOnnxFeatures(g: OnnxGraph, x: string): OnnxFeatures {
+    const low = onnxChain(g, x, this.conv1, this.bn1, this.relu, this.maxpool, this.layer1);
+    const aux = onnxChain(g, low, this.layer2, this.layer3);
+    return { low, aux, out: this.layer4.toOnnx(g, aux) };
+  }
+
+  /** For foldBatchNorm_: the stem's conv feeds its norm. */
+  convBnPairs(): Array<[string, string]> {
+    return [["conv1", "bn1"]];
   }
 }
 

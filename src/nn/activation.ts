@@ -2,6 +2,7 @@
 import type { Generator, Tensor } from "../tensor/index.js";
 import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
+import type { OnnxGraph } from "./onnx.js";
 
 /** max(x, 0). `inplace` overwrites the input, as torch.nn.ReLU(inplace=True): no new buffer. */
 export class ReLU extends Module {
@@ -13,6 +14,10 @@ export class ReLU extends Module {
     return this.inplace ? x.relu_() : F.relu(x);
   }
 
+  toOnnx(g: OnnxGraph, x: string): string {
+    return g.op(this, "Relu", [x]);
+  }
+
   override extraRepr(): string {
     return this.inplace ? "inplace=True" : "";
   }
@@ -21,6 +26,10 @@ export class ReLU extends Module {
 export class Identity extends Module {
   /** Returns its input unchanged (the same tensor, not a copy). */
   forward(x: Tensor): Tensor {
+    return x;
+  }
+
+  toOnnx(_g: OnnxGraph, x: string): string {
     return x;
   }
 }
@@ -40,6 +49,11 @@ export class Dropout extends Module {
     return F.dropout(x, this.p, this.training, this.generator);
   }
 
+  /** Inference: the identity (no node). */
+  toOnnx(_g: OnnxGraph, x: string): string {
+    return x;
+  }
+
   override extraRepr(): string {
     return `p=${this.p}`;
   }
@@ -54,6 +68,11 @@ export class Dropout2d extends Module {
 
   forward(x: Tensor): Tensor {
     return F.dropout2d(x, this.p, this.training, this.generator);
+  }
+
+  /** Inference: the identity (no node). */
+  toOnnx(_g: OnnxGraph, x: string): string {
+    return x;
   }
 
   override extraRepr(): string {

@@ -2,6 +2,7 @@
 // "0", "1", … as in PyTorch) and ModuleList (an indexable list of modules, e.g. ResNet blocks).
 import type { Tensor } from "../tensor/index.js";
 import { Module, type Layer } from "./module.js";
+import { layerToOnnx, type OnnxGraph } from "./onnx.js";
 
 export class Sequential extends Module {
   readonly #layers: Layer[];
@@ -32,6 +33,13 @@ export class Sequential extends Module {
     return this;
   }
 
+  /** Puts `layer` at index i and returns the layer it replaces (e.g. a folded BatchNorm, for disposal). */
+  replace(i: number, layer: Layer): Layer {
+    const old = this.at(i);
+    this.#layers[i < 0 ? this.#layers.length + i : i] = layer;
+    return old;
+  }
+
   [Symbol.iterator](): Iterator<Layer> {
     return this.#layers[Symbol.iterator]();
   }
@@ -44,6 +52,13 @@ export class Sequential extends Module {
       if (out !== x && next !== out) out.dispose();
       out = next;
     }
+    return out;
+  }
+
+  /** The layers' ONNX nodes in order. */
+  toOnnx(g: OnnxGraph, x: string): string {
+    let out = x;
+    for (const layer of this.#layers) out = layerToOnnx(g, layer, out);
     return out;
   }
 }

@@ -4,6 +4,7 @@ import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 import { defaultLayerInit_ } from "./init.js";
+import { attr, type OnnxGraph } from "./onnx.js";
 
 /** A size given once for both spatial dimensions or as [height, width]. */
 export type Pair = number | [number, number];
@@ -66,6 +67,16 @@ export class Conv2d extends Module {
     });
   }
 
+  /** ONNX Conv: PyTorch's symmetric padding p is pads [p_h, p_w, p_h, p_w]. */
+  toOnnx(g: OnnxGraph, x: string): string {
+    const inputs = [x, g.param(this, "weight", this.weight)];
+    if (this.bias) inputs.push(g.param(this, "bias", this.bias));
+    return g.op(this, "Conv", inputs, {
+      kernel_shape: attr.ints(this.kernelSize), strides: attr.ints(this.stride), dilations: attr.ints(this.dilation),
+      pads: attr.ints([...this.padding, ...this.padding]), group: attr.int(this.groups),
+    });
+  }
+
   override extraRepr(): string {
     let s = `${this.inChannels}, ${this.outChannels}, kernel_size=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}`;
     if (this.padding.some((p) => p !== 0)) s += `, padding=${pairRepr(this.padding)}`;
@@ -107,6 +118,15 @@ export class ConvTranspose2d extends Module {
     return F.convTranspose2d(x, this.weight, this.bias ?? undefined, {
       stride: this.stride, padding: this.padding, outputPadding: this.outputPadding,
       groups: this.groups, dilation: this.dilation,
+    });
+  }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    const inputs = [x, g.param(this, "weight", this.weight)];
+    if (this.bias) inputs.push(g.param(this, "bias", this.bias));
+    return g.op(this, "ConvTranspose", inputs, {
+      kernel_shape: attr.ints(this.kernelSize), strides: attr.ints(this.stride), dilations: attr.ints(this.dilation),
+      pads: attr.ints([...this.padding, ...this.padding]), output_padding: attr.ints(this.outputPadding), group: attr.int(this.groups),
     });
   }
 

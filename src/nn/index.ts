@@ -8,4 +8,6 @@ export { ReLU, Identity, Dropout, Dropout2d } from "./activation.js";
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type MaxPool2dOptions, type AvgPool2dOptions } from "./pooling.js";
 export { Linear, Flatten } from "./linear.js";
 export { Sequential, ModuleList } from "./container.js";
+export { foldBatchNorm_, fuseConvBn_, isFoldable, type ConvBnPairs } from "./fold.js";
 export * as init from "./init.js";
+export { OnnxGraph, OnnxExportError, attr, layerToOnnx, type OnnxAttr, type OnnxInitializer, type OnnxLayer, type OnnxNode } from "./onnx.js";

@@ -4,6 +4,7 @@ import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
 import { defaultLayerInit_ } from "./init.js";
+import { OnnxExportError, attr, type OnnxGraph } from "./onnx.js";
 
 export class Linear extends Module {
   readonly weight: Tensor;
@@ -22,6 +23,13 @@ export class Linear extends Module {
     return F.linear(x, this.weight, this.bias);
   }
 
+  /** ONNX Gemm on [N, in] inputs (what follows a Flatten): y = x W^T + b. */
+  toOnnx(g: OnnxGraph, x: string): string {
+    const inputs = [x, g.param(this, "weight", this.weight)];
+    if (this.bias) inputs.push(g.param(this, "bias", this.bias));
+    return g.op(this, "Gemm", inputs, { transB: attr.int(1) });
+  }
+
   override extraRepr(): string {
     return `in_features=${this.inFeatures}, out_features=${this.outFeatures}, bias=${this.bias ? "True" : "False"}`;
   }
@@ -34,5 +42,10 @@ export class Flatten extends Module {
 
   forward(x: Tensor): Tensor {
     return x.flatten(this.startDim, this.endDim);
+  }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    if (this.endDim !== -1) throw new OnnxExportError(`Flatten (${g.pathOf(this)}): only end_dim=-1 is exported, got ${this.endDim}`);
+    return g.op(this, "Flatten", [x], { axis: attr.int(this.startDim) });
   }
 }

@@ -11,18 +11,19 @@
 //
 // Memory: parameters and buffers are long-lived (kept out of tidy scopes) and owned by the module;
 // `dispose()` frees them.
-import { noGrad, tidy, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
-import { Parameter, isParameter } from "./parameter.js";
+import {
+  isDType, isFloatingDType, noGrad, tidy, type DType, type DeviceLike, type MemoryFormat, type Tensor,
+} from "../tensor/index.js";
+import { isParameter } from "./parameter.js";
 
 export type StateDict = Map<string, Tensor>;
-export type ToTarget = DType | DeviceLike | { dtype?: DType; device?: DeviceLike };
+/** memoryFormat applies to 4-d parameters and buffers only, as PyTorch's module.to(memory_format=...). */
+export type ToTarget = DType | DeviceLike | { dtype?: DType; device?: DeviceLike; memoryFormat?: MemoryFormat };
 
 /** A module whose forward maps one tensor to one tensor (what Sequential chains). */
 export type Layer = Module & { forward(x: Tensor): Tensor };
 
 export interface LoadResult { missingKeys: string[]; unexpectedKeys: string[] }
-
-const FLOAT_DTYPES: ReadonlySet<DType> = new Set<DType>(["float32", "float16", "bfloat16"]);
 
 /** runningMean -> running_mean; names without capitals pass through unchanged. */
 export function snakeCase(field: string): string {
@@ -190,8 +191,9 @@ export abstract class Module {
   }
 
   /**
-   * Move/convert parameters and buffers (a dtype applies to floating-point tensors only, as in
-   * PyTorch). Tensors are replaced, so create optimisers after calling to().
+   * Move/convert parameters and buffers in place (a dtype applies to floating-point tensors only, as
+   * in PyTorch). Each parameter and buffer keeps its identity — the Tensor objects an optimiser or a
+   * gradient hook holds stay valid — as torch.nn's `param.data = …` does; gradients move with them.
    */
   to(target: ToTarget): this {
     const want = typeof target === "string" ? (isDType(target) ? { dtype: target } : { device: target }) : target;
@@ -207,19 +209,17 @@ export abstract class Module {
     return this.to("cpu");
   }
 
-  private moveOwnTensors(want: { dtype?: DType; device?: DeviceLike }): void {
+  private moveOwnTensors(want: { dtype?: DType; device?: DeviceLike; memoryFormat?: MemoryFormat }): void {
     for (const [field, value] of this.ownEntries()) {
       const isBuffer = this.#buffers.has(field);
       if (!isParameter(value) && !(isBuffer && value)) continue;
       const t = value as Tensor;
-      const dtype = want.dtype && FLOAT_DTYPES.has(t.dtype) ? want.dtype : t.dtype;
-      const device = want.device ?? t.device;
-      if (dtype === t.dtype && sameDevice(device, t.device)) continue;
-      const moved = noGrad(() => t.to({ dtype, device }));
-      if (isBuffer) moved.keep();
-      else Parameter(moved, t.requiresGrad);
-      Reflect.set(this, field, moved);
-      t.dispose();
+      moveInPlace(t, want);
+      const grad = t.grad;
+      if (grad) {
+        moveInPlace(grad, want);
+        grad.dispose(); // a second handle on the same gradient
+      }
     }
   }
 
@@ -257,8 +257,16 @@ export abstract class Module {
   }
 }
 
-function isDType(s: string): s is DType {
-  return ["float32", "float16", "bfloat16", "int64", "int32", "uint8", "bool"].includes(s);
+/** Converts `t` to the wanted dtype (floating-point tensors only), device and 4-d memory format, in place. */
+function moveInPlace(t: Tensor, want: { dtype?: DType; device?: DeviceLike; memoryFormat?: MemoryFormat }): void {
+  const dtype = want.dtype && isFloatingDType(t.dtype) ? want.dtype : t.dtype;
+  const device = want.device ?? t.device;
+  const format = want.memoryFormat && t.dim() === 4 && !t.isContiguous(want.memoryFormat) ? want.memoryFormat : null;
+  if (dtype === t.dtype && sameDevice(device, t.device) && !format) return;
+  noGrad(() => tidy(() => {
+    const moved = t.to({ dtype, device });
+    t.setData_(format ? moved.toMemoryFormat(format) : moved);
+  }));
 }
 
 function sameDevice(a: DeviceLike, b: DeviceLike): boolean {

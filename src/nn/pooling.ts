@@ -3,6 +3,7 @@ import type { Tensor } from "../tensor/index.js";
 import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
 import { pair, type Pair } from "./conv.js";
+import { OnnxExportError, attr, type OnnxGraph } from "./onnx.js";
 
 export interface MaxPool2dOptions { stride?: Pair; padding?: Pair; dilation?: Pair; ceilMode?: boolean }
 
@@ -27,6 +28,13 @@ export class MaxPool2d extends Module {
     return F.maxPool2d(x, {
       kernelSize: this.kernelSize, stride: this.stride, padding: this.padding,
       dilation: this.dilation, ceilMode: this.ceilMode,
+    });
+  }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    return g.op(this, "MaxPool", [x], {
+      kernel_shape: attr.ints(this.kernelSize), strides: attr.ints(this.stride), dilations: attr.ints(this.dilation),
+      pads: attr.ints([...this.padding, ...this.padding]), ceil_mode: attr.int(this.ceilMode ? 1 : 0),
     });
   }
 
@@ -55,6 +63,13 @@ export class AvgPool2d extends Module {
       ceilMode: this.options.ceilMode ?? false, countIncludePad: this.options.countIncludePad ?? true,
     });
   }
+
+  toOnnx(g: OnnxGraph, x: string): string {
+    return g.op(this, "AveragePool", [x], {
+      kernel_shape: attr.ints(this.kernelSize), strides: attr.ints(this.stride), pads: attr.ints([...this.padding, ...this.padding]),
+      ceil_mode: attr.int(this.options.ceilMode ? 1 : 0), count_include_pad: attr.int(this.options.countIncludePad ?? true ? 1 : 0),
+    });
+  }
 }
 
 export class AdaptiveAvgPool2d extends Module {
@@ -67,6 +82,15 @@ export class AdaptiveAvgPool2d extends Module {
 
   forward(x: Tensor): Tensor {
     return F.adaptiveAvgPool2d(x, this.outputSize);
+  }
+
+  /** Only the global pool (output 1x1, what ASPP uses) has a fixed ONNX form for every input size. */
+  toOnnx(g: OnnxGraph, x: string): string {
+    if (this.outputSize[0] !== 1 || this.outputSize[1] !== 1) {
+      const size = this.outputSize.join(", ");
+      throw new OnnxExportError(`AdaptiveAvgPool2d (${g.pathOf(this)}): only output_size=(1, 1) is exported, got (${size})`);
+    }
+    return g.op(this, "GlobalAveragePool", [x]);
   }
 
   override extraRepr(): string {

@@ -1,6 +1,6 @@
 // adam.ts owns Adam (L2 weight decay added to the gradient, optional AMSGrad) and AdamW (decoupled
 // weight decay), following torch.optim's single-tensor update rules.
-import { zerosLike, type Tensor } from "../tensor/index.js";
+import { foreach, zerosLike, type Tensor } from "../tensor/index.js";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 export type AdamHyper = { lr: number; betas: number[]; eps: number; weightDecay: number; amsgrad: boolean };
@@ -32,8 +32,29 @@ function adamStep(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: 
     maxSq.maximum_(expAvgSq);
     second = maxSq;
   }
-  const denom = second.sqrt().div(biasCorrection2Sqrt).add(group.eps);
+  const denom = second.sqrt().div_(biasCorrection2Sqrt).add_(group.eps); // in place: one temporary, not three
   p.addcdiv_(expAvg, denom, -group.lr / biasCorrection1);
+}
+
+/**
+ * adamStep over a whole group with multi-tensor ops (the same operations in the same order, so
+ * the same bits); `grads` already carry Adam's L2 term. AMSGrad stays per parameter.
+ */
+function adamStepGroup(params: Tensor[], grads: Tensor[], states: ParamState[], group: ParamGroup<AdamHyper>,
+  keep: (s: ParamState, n: string, t: Tensor) => Tensor): void {
+  const [beta1, beta2] = group.betas;
+  for (const s of states) s.step += 1;
+  const step = states[0].step;
+  const expAvg = states.map((s, i) => s.tensors["exp_avg"] ?? keep(s, "exp_avg", zerosLike(params[i])));
+  const expAvgSq = states.map((s, i) => s.tensors["exp_avg_sq"] ?? keep(s, "exp_avg_sq", zerosLike(params[i])));
+  foreach.mul_(expAvg, beta1);
+  foreach.add_(expAvg, grads, 1 - beta1);
+  foreach.mul_(expAvgSq, beta2);
+  foreach.addcmul_(expAvgSq, grads, grads, 1 - beta2);
+  const denom = foreach.sqrt(expAvgSq);
+  foreach.div_(denom, Math.sqrt(1 - beta2 ** step));
+  foreach.addScalar_(denom, group.eps);
+  foreach.addcdiv_(params, expAvg, denom, -group.lr / (1 - beta1 ** step));
 }
 
 export class Adam extends Optimizer<AdamHyper> {
@@ -49,6 +70,14 @@ export class Adam extends Optimizer<AdamHyper> {
     const g = group.weightDecay !== 0 ? grad.add(p, group.weightDecay) : grad;
     adamStep(p, g, group, state, (n, t) => this.keepState(state, n, t));
   }
+
+  protected override updateGroup(group: ParamGroup<AdamHyper>): boolean {
+    const g = group.amsgrad ? null : this.gatherGroup(group);
+    if (!g || g.params.length === 0) return g !== null;
+    const grads = group.weightDecay !== 0 ? g.grads.map((d, i) => d.add(g.params[i], group.weightDecay)) : g.grads;
+    adamStepGroup(g.params, grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
+    return true;
+  }
 }
 
 export class AdamW extends Optimizer<AdamHyper> {
@@ -63,5 +92,13 @@ export class AdamW extends Optimizer<AdamHyper> {
   protected update(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: ParamState): void {
     if (group.weightDecay !== 0) p.mul_(1 - group.lr * group.weightDecay);
     adamStep(p, grad, group, state, (n, t) => this.keepState(state, n, t));
+  }
+
+  protected override updateGroup(group: ParamGroup<AdamHyper>): boolean {
+    const g = group.amsgrad ? null : this.gatherGroup(group);
+    if (!g || g.params.length === 0) return g !== null;
+    if (group.weightDecay !== 0) foreach.mul_(g.params, 1 - group.lr * group.weightDecay);
+    adamStepGroup(g.params, g.grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
+    return true;
   }
 }

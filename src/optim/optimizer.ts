@@ -64,10 +64,18 @@ export abstract class Optimizer<H extends Hyper> {
   /** Update one parameter in place; runs inside noGrad + tidy, so temporaries are freed. */
   protected abstract update(p: Tensor, grad: Tensor, group: ParamGroup<H>, state: ParamState): void;
 
+  /**
+   * Update each group with multi-tensor ops where the optimiser has them (torch.optim's
+   * foreach=True): the same arithmetic, bit for bit, in one addon call per list instead of one per
+   * tensor. false = always the per-parameter update().
+   */
+  foreach = true;
+
   /** One optimisation step over every parameter that has a gradient. */
   step(): void {
     noGrad(() => {
       for (const group of this.paramGroups) {
+        if (this.foreach && tidy(() => this.updateGroup(group))) continue;
         for (const p of group.params) {
           tidy(() => {
             const grad = p.grad;
@@ -82,6 +90,35 @@ export abstract class Optimizer<H extends Hyper> {
         }
       }
     });
+  }
+
+  /**
+   * Multi-tensor update of a whole group (runs inside noGrad + tidy); false = not handled, use
+   * update() per parameter.
+   */
+  protected updateGroup(_group: ParamGroup<H>): boolean {
+    return false;
+  }
+
+  /**
+   * The group's parameters that have gradients, with their gradients and states (created when
+   * new); null when their step counts differ (a multi-tensor update needs one step count).
+   */
+  protected gatherGroup(group: ParamGroup<H>): { params: Tensor[]; grads: Tensor[]; states: ParamState[] } | null {
+    const params: Tensor[] = [], grads: Tensor[] = [], states: ParamState[] = [];
+    for (const p of group.params) {
+      const grad = p.grad;
+      if (!grad) continue;
+      let state = this.state.get(p);
+      if (!state) {
+        state = { step: 0, tensors: {} };
+        this.state.set(p, state);
+      }
+      params.push(p);
+      grads.push(grad);
+      states.push(state);
+    }
+    return states.every((s) => s.step === states[0].step) ? { params, grads, states } : null;
   }
 
   /** Drop the gradients of all parameters (set_to_none, PyTorch's default since 2.0). */

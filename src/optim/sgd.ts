@@ -1,6 +1,6 @@
 // sgd.ts owns stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay,
 // following torch.optim.SGD's update rule exactly.
-import type { Tensor } from "../tensor/index.js";
+import { foreach, type Tensor } from "../tensor/index.js";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 export type SGDHyper = { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
@@ -31,5 +31,28 @@ export class SGD extends Optimizer<SGDHyper> {
       d = group.nesterov ? d.add(buf, group.momentum) : buf;
     }
     p.add_(d, -group.lr);
+  }
+
+  // The same update with multi-tensor ops where lists apply (momentum buffers, the step).
+  protected override updateGroup(group: ParamGroup<SGDHyper>): boolean {
+    const g = this.gatherGroup(group);
+    if (!g || g.params.length === 0) return g !== null;
+    const bufs: Array<Tensor | undefined> = g.states.map((s) => s.tensors["momentum_buffer"]);
+    const fresh = !bufs.some((b) => b !== undefined);
+    if (group.momentum !== 0 && !fresh && bufs.some((b) => b === undefined)) return false;
+    for (const s of g.states) s.step += 1;
+    let d = group.weightDecay !== 0 ? g.grads.map((x, i) => x.add(g.params[i], group.weightDecay)) : g.grads;
+    if (group.momentum !== 0) {
+      if (fresh) {
+        g.states.forEach((s, i) => { bufs[i] = this.keepState(s, "momentum_buffer", d[i].clone()); });
+      } else {
+        foreach.mul_(bufs as Tensor[], group.momentum);
+        foreach.add_(bufs as Tensor[], d, 1 - group.dampening);
+      }
+      const b = bufs as Tensor[];
+      d = group.nesterov ? d.map((x, i) => x.add(b[i], group.momentum)) : b;
+    }
+    foreach.add_(g.params, d, -group.lr);
+    return true;
   }
 }

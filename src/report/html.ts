@@ -7,10 +7,10 @@ import { layoutChart, trainingCharts } from "./chart.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { RunFolder } from "./run-folder.js";
 import { readInputFile } from "../io/errors.js";
+import { chartSvg } from "./svg.js";
 
 /** An overlay PNG larger than this is not embedded into the page (they are tens of kB). */
 const MAX_OVERLAY_BYTES = 32 << 20;
-import { chartSvg } from "./svg.js";
 
 export interface ReportOptions {
   title?: string;
@@ -95,11 +95,19 @@ function caseTableSection(s: ScoreReport): string {
   return `<h2>Cases <span class="hint">(click a column to sort)</span></h2>${table(header, rows, "sortable")}`;
 }
 
-function bestWorstSection(run: RunFolder, s: ScoreReport, n: number): string {
+/** The n best and n worst cases by mean Dice (best first, worst first); halves never overlap. */
+export function bestAndWorstCases(s: ScoreReport, n: number): { best: CaseScores[]; worst: CaseScores[] } {
   const ranked = [...s.cases].filter((c) => Number.isFinite(caseMeanDice(c))).sort((a, b) => caseMeanDice(b) - caseMeanDice(a));
-  if (ranked.length === 0 || n <= 0) return "";
+  if (ranked.length === 0 || n <= 0) return { best: [], worst: [] };
   const best = ranked.slice(0, Math.min(n, Math.ceil(ranked.length / 2)));
-  const worst = ranked.slice(-Math.min(n, Math.floor(ranked.length / 2))).reverse();
+  // slice(length - k), not slice(-k): with one case k is 0 and slice(-0) would return it as "worst" too.
+  const worst = ranked.slice(ranked.length - Math.min(n, Math.floor(ranked.length / 2))).reverse();
+  return { best, worst };
+}
+
+function bestWorstSection(run: RunFolder, s: ScoreReport, n: number): string {
+  const { best, worst } = bestAndWorstCases(s, n);
+  if (best.length === 0) return "";
   const figures = (cases: CaseScores[]): string => cases.map((c) => caseFigure(run, c)).join("");
   return `<h2>Best cases</h2><div class="row">${figures(best)}</div>` +
     (worst.length ? `<h2>Worst cases</h2><div class="row">${figures(worst)}</div>` : "");

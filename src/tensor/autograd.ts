@@ -1,5 +1,6 @@
 // Autograd scopes and queries: noGrad/enableGrad (PyTorch's torch.no_grad / enable_grad; grad
-// mode is per thread) and grad() (torch.autograd.grad) for gradients without touching .grad.
+// mode is per thread), grad() (torch.autograd.grad) for gradients without touching .grad, and
+// post-accumulate-grad hooks (torch 2.1's Tensor.register_post_accumulate_grad_hook).
 import { N } from "./native.js";
 import { Tensor } from "./tensor.js";
 
@@ -47,4 +48,17 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor | Tensor[], opts
     opts.createGraph ?? false, opts.allowUnused ?? false,
   );
   return result.map((h) => (h === null ? null : new Tensor(h)));
+}
+
+/**
+ * Calls `fn` each time backward has accumulated a gradient into `leaf.grad`, from inside backward
+ * (CPU backwards only: a CUDA backward runs on libtorch's device threads, where the hook throws).
+ * Returns the function that removes the hook. DDP starts its gradient buckets this way.
+ */
+export function onGradAccumulated(leaf: Tensor, fn: () => void): () => void {
+  let hook: ReturnType<typeof N.registerPostAccumulateGradHook> | null = N.registerPostAccumulateGradHook(leaf._h, fn);
+  return () => {
+    if (hook) N.removeGradHook(hook);
+    hook = null;
+  };
 }

@@ -115,11 +115,16 @@ export interface InterpolateOptions {
 
 const INTERP_MODE = { nearest: 0, bilinear: 1, bicubic: 2 } as const;
 
-/** Resizes NCHW images (F.interpolate): give `size` or `scaleFactor`. */
+/**
+ * Resizes NCHW images (F.interpolate): give `size` or `scaleFactor`. Giving both is ATen's own
+ * upsample_*2d(input, output_size, scales): the output has `size` while `scaleFactor` drives the
+ * coordinate mapping (source = (dst + 0.5) / scale - 0.5), which is how a resampling between
+ * spacings keeps its exact scale when the output size had to be rounded.
+ */
 export function interpolate(x: Tensor, opts: InterpolateOptions): Tensor {
   const mode = opts.mode ?? "nearest";
-  if ((opts.size === undefined) === (opts.scaleFactor === undefined)) {
-    throw new Error("interpolate: give exactly one of size and scaleFactor");
+  if (opts.size === undefined && opts.scaleFactor === undefined) {
+    throw new Error("interpolate: give size, scaleFactor or both");
   }
   if (mode === "nearest" && opts.alignCorners !== undefined) {
     throw new Error("interpolate: alignCorners can only be set with the interpolating modes (bilinear, bicubic)");

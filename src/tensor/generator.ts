@@ -1,14 +1,20 @@
-// Random generators: a seedable CPU Generator (wrapping libtorch's at::Generator, so sequences equal
-// PyTorch's torch.Generator for the same seed) with byte-exact state save/restore for resuming.
+// Random generators: a seedable Generator (wrapping libtorch's at::Generator, so sequences equal
+// PyTorch's torch.Generator for the same seed and device) with byte-exact state save/restore for
+// resuming. A generator draws for tensors on its own device (CPU: Mersenne Twister; CUDA: Philox).
 import { N, type NativeGenerator } from "./native.js";
+import { checkDevice, type DeviceLike } from "./dtype.js";
 
 export class Generator {
   /** @internal */
   readonly _g: NativeGenerator;
 
-  /** A new CPU generator; without a seed it is seeded non-deterministically. */
-  constructor(seed?: number) {
-    this._g = N.generatorNew(seed);
+  /** A new generator on `device` (default CPU); without a seed it is seeded non-deterministically. */
+  constructor(seed?: number, device: DeviceLike = "cpu") {
+    this._g = N.generatorNew(seed, checkDevice(device));
+  }
+  /** The device whose tensors this generator fills ("cpu", "cuda:0", …). */
+  get device(): DeviceLike {
+    return N.generatorDevice(this._g) as DeviceLike;
   }
   manualSeed(seed: number): this {
     N.generatorManualSeed(this._g, seed);

@@ -13,6 +13,12 @@ declare const handleBrand: unique symbol;
 export type NativeHandle = { readonly [handleBrand]: "tensor" };
 declare const generatorBrand: unique symbol;
 export type NativeGenerator = { readonly [generatorBrand]: "generator" };
+declare const c10dBrand: unique symbol;
+/** Opaque c10d objects (JS externals owned by the addon): a Store, a ProcessGroup, a Work. */
+export type NativeStore = { readonly [c10dBrand]: "store" };
+export type NativeGroup = { readonly [c10dBrand]: "group" };
+export type NativeWork = { readonly [c10dBrand]: "work" };
+export type NativeHook = { readonly [c10dBrand]: "hook" };
 
 /** A tensor argument; null (a disposed Tensor) makes the addon throw a clear Error. */
 type H = NativeHandle | null;
@@ -44,6 +50,7 @@ export interface NativeAddon {
   shape(a: H): number[]; strides(a: H): number[]; scalarType(a: H): number; device(a: H): string;
   item(a: H): number; isContiguous(a: H, format: number): boolean; dataPtr(a: H): number;
   to(a: H, dtype: Opt<number>, device: Opt<string>, copy: boolean): NativeHandle;
+  setData(a: H, src: H): void;
   contiguous(a: H, format: number): NativeHandle;
   clone(a: H, format: Opt<number>): NativeHandle;
   toMemoryFormat(a: H, format: number): NativeHandle;
@@ -52,6 +59,7 @@ export interface NativeAddon {
   setNumInteropThreads(n: number): void; getNumInteropThreads(): number;
   cudaDeviceCount(): number; cudaSynchronize(device?: number): void; hasMKLDNN(): boolean; parallelInfo(): string;
   setFlushDenormal(on: boolean): boolean;
+  mallopt(param: number, value: number): boolean;
   // maths
   neg: Unary; sqrt: Unary; rsqrt: Unary; exp: Unary; log: Unary; log1p: Unary; expm1: Unary; abs: Unary;
   sigmoid: Unary; relu: Unary; tanh: Unary; square: Unary; reciprocal: Unary; sign: Unary; floor: Unary;
@@ -94,6 +102,11 @@ export interface NativeAddon {
   lerp_(a: H, end: H, weight: number): void; lerpTensor_(a: H, end: H, weight: H): void;
   sqrt_: InPlace0; neg_: InPlace0; relu_: InPlace0; maximum_(a: H, b: H): void;
   maskedFill_(a: H, mask: H, v: number): void;
+  // multi-tensor (torch._foreach_*)
+  foreachMulScalar_(ts: H[], s: number): void; foreachAddScalar_(ts: H[], s: number): void;
+  foreachDivScalar_(ts: H[], s: number): void; foreachAdd_(ts: H[], others: H[], alpha?: number): void;
+  foreachAddcmul_(ts: H[], a: H[], b: H[], value?: number): void; foreachAddcdiv_(ts: H[], a: H[], b: H[], value?: number): void;
+  foreachSqrt(ts: H[]): NativeHandle[];
   // shape
   reshape(a: H, shape: number[]): NativeHandle; view(a: H, shape: number[]): NativeHandle;
   permute(a: H, dims: number[]): NativeHandle; transpose(a: H, d0: number, d1: number): NativeHandle;
@@ -145,7 +158,8 @@ export interface NativeAddon {
   binaryCrossEntropyWithLogits(x: H, y: H, weight: H | undefined, posWeight: H | undefined,
     reduction: number): NativeHandle;
   // random
-  generatorNew(seed?: number): NativeGenerator; generatorManualSeed(g: NativeGenerator, seed: number): void;
+  generatorNew(seed?: number, device?: Opt<string>): NativeGenerator; generatorDevice(g: NativeGenerator): string;
+  generatorManualSeed(g: NativeGenerator, seed: number): void;
   generatorInitialSeed(g: NativeGenerator): number; generatorGetState(g: NativeGenerator): Uint8Array;
   generatorSetState(g: NativeGenerator, state: Uint8Array): void; manualSeed(seed: number): void;
   randn(shape: number[], dtype: number, device: Opt<string>, gen: Gen): NativeHandle;
@@ -164,6 +178,30 @@ export interface NativeAddon {
     allowUnused: boolean): (NativeHandle | null)[];
   gradFnName(a: H): string | null;
   setGradEnabled(on: boolean): boolean; isGradEnabled(): boolean; version(a: H): number;
+  registerPostAccumulateGradHook(a: H, fn: () => void): NativeHook; removeGradHook(h: NativeHook): void;
+  // c10d (distributed.cc); reduce op codes: 0 sum, 1 product, 2 min, 3 max
+  tcpStoreNew(host: string, port: number, isServer: boolean, worldSize: Opt<number>, timeoutMs: number,
+    waitWorkers: boolean, multiTenant: boolean): NativeStore;
+  tcpStorePort(s: NativeStore): number; prefixStoreNew(prefix: string, s: NativeStore): NativeStore;
+  storeSet(s: NativeStore, key: string, value: Uint8Array): void; storeGet(s: NativeStore, key: string): Uint8Array;
+  storeAdd(s: NativeStore, key: string, n: number): number; storeCheck(s: NativeStore, keys: string[]): boolean;
+  storeWait(s: NativeStore, keys: string[], timeoutMs: number): void; storeDeleteKey(s: NativeStore, key: string): boolean;
+  storeSetTimeout(s: NativeStore, timeoutMs: number): void;
+  c10dBackends(): { gloo: boolean; nccl: boolean };
+  processGroupGlooNew(s: NativeStore, rank: number, size: number, timeoutMs: number, interfaces: Opt<string[]>,
+    hostname: Opt<string>): NativeGroup;
+  processGroupNcclNew(s: NativeStore, rank: number, size: number, timeoutMs: number): NativeGroup;
+  pgRank(g: NativeGroup): number; pgSize(g: NativeGroup): number; pgBackendName(g: NativeGroup): string;
+  pgShutdown(g: NativeGroup): void;
+  pgAllreduce(g: NativeGroup, ts: H[], op: number): NativeWork;
+  pgAllreduceCoalesced(g: NativeGroup, ts: H[], op: number): NativeWork;
+  pgBroadcast(g: NativeGroup, ts: H[], root: number): NativeWork;
+  pgAllgather(g: NativeGroup, outputs: H[], input: H): NativeWork;
+  pgBarrier(g: NativeGroup): NativeWork;
+  pgMonitoredBarrier(g: NativeGroup, timeoutMs: number, waitAllRanks: boolean): void;
+  workWait(w: NativeWork, timeoutMs?: Opt<number>): boolean; workIsCompleted(w: NativeWork): boolean;
+  broadcastCoalesced(g: NativeGroup, ts: H[], bufferBytes: number, root: number): void;
+  registerAllreduceGradHook(a: H, g: NativeGroup): void;
 }
 
 const ADDON_FILE = join("native", "build", "cardioseg_native.node");
@@ -212,6 +250,19 @@ export function defaultThreadCount(): number {
 }
 
 export const N: NativeAddon = loadAddon();
+
+// glibc hands every freed block above 128 KiB straight back to the kernel (munmap, heap trimming),
+// so each large temporary of a training step (activations, gradients, optimiser scratch) is
+// page-faulted in afresh: a fifth of a DeepLab step's CPU time on this project's machines, and most
+// of the batched augmentation's. Keeping freed memory for reuse (what PyTorch users get from
+// jemalloc or tcmalloc) costs a resident set that stays at the process's peak. The user's own
+// MALLOC_* settings, or CARDIOSEG_MALLOC=system, keep glibc's defaults.
+if (process.env.CARDIOSEG_MALLOC !== "system" && !Object.keys(process.env).some((k) => k.startsWith("MALLOC_"))) {
+  const M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
+  N.mallopt(M_MMAP_THRESHOLD, 32 << 20); // glibc's ceiling: blocks up to 32 MiB come from the heap
+  N.mallopt(M_TRIM_THRESHOLD, 2 ** 31 - 1);
+  N.mallopt(M_TOP_PAD, 64 << 20);
+}
 
 // libtorch detects one physical core on these VMs and would otherwise run single-threaded.
 const threads = defaultThreadCount();

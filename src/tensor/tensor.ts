@@ -4,7 +4,7 @@
 import { N, type NativeHandle } from "./native.js";
 import { kScoped, track } from "./scope.js";
 import {
-  DTYPE_CODE, ELEMENT_SIZE, checkDevice, dtypeFromCode, isDType, viewAs,
+  DTYPE_CODE, ELEMENT_SIZE, checkDevice, dtypeFromCode, isDType, isFloatingDType, viewAs,
   type ArrayFor, type DType, type DeviceLike, type TypedArray,
 } from "./dtype.js";
 import type { Generator } from "./generator.js";
@@ -86,8 +86,7 @@ export class Tensor {
     return N.isContiguous(this._h, MEMORY_FORMAT_CODE[format]);
   }
   isFloatingPoint(): boolean {
-    const d = this.dtype;
-    return d === "float32" || d === "float64" || d === "float16" || d === "bfloat16";
+    return isFloatingDType(this.dtype);
   }
 
   // ---- autograd ----
@@ -338,6 +337,18 @@ export class Tensor {
     const code = target.dtype === undefined ? null : DTYPE_CODE[target.dtype];
     const device = target.device === undefined ? null : checkDevice(target.device);
     return new Tensor(N.to(this._h, code, device, target.copy ?? false));
+  }
+  /**
+   * Makes this tensor hold `src`'s data (PyTorch's `t.data = src`), keeping this handle and its
+   * autograd identity (requires-grad, hooks, optimisers holding it); dtype, device and layout may
+   * change. `src` is left as it was (it shares its storage with this tensor afterwards).
+   */
+  setData_(src: Tensor): this {
+    N.setData(this._h, src._h);
+    this._shape = undefined;
+    this._dtype = undefined;
+    this._device = undefined;
+    return this;
   }
   float(): Tensor { return this.to("float32"); }
   double(): Tensor { return this.to("float64"); }

@@ -20,6 +20,9 @@ export const sidecarSchema = z.object({
   loader: z.unknown(),
   best: z.object({ iter: z.number().int().nonnegative(), meanDice: z.number() }).nullable(),
   elapsedS: z.number().nonnegative(),
+  finished: z.boolean().optional(),
+  worldSize: z.number().int().positive().optional(),
+  rankRngs: z.array(z.string()).optional(),
   config: z.object({ model: z.record(z.string(), z.unknown()) }).passthrough(),
   checksums: z.object({ weights: digest, optimizer: digest.nullable() }).optional(),
 }).passthrough(); // fields added later (by other features) are kept, not stripped

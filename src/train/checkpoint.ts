@@ -6,7 +6,8 @@
 //   checkpoints/iter_NNNNNN.safetensors model weights (torchvision's state-dict keys; loadable by PyTorch)
 //   checkpoints/iter_NNNNNN.optim.safetensors  optimiser state tensors
 //   checkpoints/iter_NNNNNN.json        sidecar: iteration, optimiser hyperparameters, RNG + loader state,
-//                                       best score so far, elapsed time, config, the checksums of its
+//                                       best score so far, elapsed time, whether it is the run's final
+//                                       checkpoint ("finished"), config, the checksums of its
 //                                       two tensor files — removed FIRST and written LAST, so a
 //                                       sidecar's presence means its checkpoint is complete
 //   last.{safetensors,optim.safetensors,json}  the latest checkpoint (what --resume RUNDIR picks)
@@ -21,7 +22,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { checkSafetensorsFile, loadSafetensors, saveSafetensors } from "../tensor/safetensors.js";
+import { checkSafetensorsFile, loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../tensor/safetensors.js";
 import { removeStaleTemps } from "../util/fs.js";
 import type { Hyper, Optimizer, OptimizerMeta } from "../optim/index.js";
 import { defaultModelConfig, validateModelConfig, type DeepLabV3, type ModelConfig } from "../models/index.js";
@@ -48,7 +49,13 @@ export interface CheckpointSidecar {
   /** The training loader's state (data order, augmentation RNG). */
   loader: unknown;
   best: BestScore | null;
+  /** Training seconds so far (every session; what a time-budget run's position is measured by). */
   elapsedS: number;
+  /** Written by the run's final checkpoint (plan.ts decides; absent in older checkpoints). */
+  finished?: boolean;
+  /** Distributed runs: the number of processes, and each rank's dropout generator state (base64). */
+  worldSize?: number;
+  rankRngs?: string[];
   config: ExperimentConfig;
   /** SHA-256 stored in the weights and optimiser files (absent in checkpoints written before checksums). */
   checksums?: { weights: string; optimizer: string | null };
@@ -264,4 +271,21 @@ export function weightsModelConfig(weightsPath: string, meta: Record<string, str
     throw new Error(`${weightsPath}: metadata "model": ${(err as Error).message}`);
   }
   return config;
+}
+
+/**
+ * train --init: load a cardioseg weights file (a run's best/last, a packed or shipped model) into a
+ * fresh model, refusing another architecture; the optimiser and the schedule start afresh.
+ */
+export function loadInitialWeights(model: DeepLabV3, weightsPath: string, cfg: ExperimentConfig, log: (line: string) => void): void {
+  const { metadata } = readSafetensorsHeader(weightsPath);
+  const saved = weightsModelConfig(weightsPath, metadata);
+  checkSameArchitecture(weightsPath, saved, cfg.model);
+  loadWeightsInto(model, weightsPath);
+  const savedCfg = metadata.config ? (parseJsonText(metadata.config, `${weightsPath} (metadata "config")`) as ExperimentConfig | null) : null;
+  const notes: string[] = [];
+  if (savedCfg?.data && savedCfg.data.spacing !== cfg.data.spacing) notes.push(`data.spacing ${savedCfg.data.spacing} mm there, ${cfg.data.spacing} mm here`);
+  if (savedCfg?.data && savedCfg.data.task !== cfg.data.task) notes.push(`task ${savedCfg.data.task} there, ${cfg.data.task} here`);
+  log(`initialised from ${weightsPath} (iteration ${metadata.iter ?? "?"}); optimiser and schedule start afresh`
+    + (notes.length ? `; warning: ${notes.join(", ")}` : ""));
 }

@@ -2,11 +2,14 @@
 // overrides `dotted.key=value`, and validation. Keys unknown to the defaults are errors naming the key,
 // so a typo never silently trains the wrong model. The resolved config is what a run folder stores.
 import { readFileSync } from "node:fs";
+import type { DeviceLike } from "../tensor/index.js";
 import { parse as parseYaml } from "yaml";
 import { defaultModelConfig, validateModelConfig, type ModelConfig } from "../models/index.js";
 import { defaultLossConfig, type LossConfig } from "./losses.js";
 import { defaultScheduleConfig, type ScheduleConfig } from "./schedule.js";
 import { taskNumClasses } from "../data/tasks.js";
+import { parseDuration, timeBudgetS } from "./plan.js";
+import { DEFAULT_AUGMENT, validateAugment, type AugmentConfig } from "../data/augment.js";
 
 export interface DataConfig {
   /** Data folder (ACDC, Sunnybrook, generic or synthetic layout); `--data` overrides it. "" = none. */
@@ -27,19 +30,37 @@ export interface DataConfig {
   trainPatients: string;
   valPatients: string;
   valFraction: number;
-  augment: boolean;
+  /**
+   * Patient-level k-fold cross-validation: with folds >= 2, fold `fold` (0-based) of the data set's
+   * patients, stratified by group (ACDC Info.cfg Group) and shuffled by foldSeed, is validation and
+   * the rest training; trainPatients/valPatients/valFraction are then not used. 0 = off.
+   */
+  folds: number;
+  fold: number;
+  foldSeed: number;
+  /** Training augmentation (src/data/augment.ts documents each field); `data.augment=false` switches it off. */
+  augment: AugmentConfig;
   /** Slices prepared ahead by the loader. */
   prefetch: number;
 }
 
 export interface TrainLoopConfig {
   iterations: number;
+  /**
+   * Wall-clock length of the run ("60m", "2h", "90s", "1h30m"; "" = none). When set it replaces
+   * `iterations`: the schedule follows elapsed / budget and the run ends on time (see plan.ts).
+   */
+  timeBudget: string;
   batchSize: number;
   /** Gradient accumulation: batches per optimiser step (deeplab-pytorch's ITER_SIZE). */
   iterSize: number;
   logEvery: number;
+  /** Iteration runs: validate / checkpoint every this many iterations (and at the last one). */
   valEvery: number;
   checkpointEvery: number;
+  /** Time-budget runs: validations / checkpoints per run, at k/valCount (k/checkpointCount) of the budget. */
+  valCount: number;
+  checkpointCount: number;
   /** Periodic checkpoints kept (older ones are deleted; best/last are separate files). */
   keepLast: number;
   /** Validate on at most this many slices (0 = all), to keep validation cheap on a CPU. */
@@ -58,18 +79,36 @@ export interface OptimConfig {
   headLrMult: number;
 }
 
+/** How a run on several processes behaves (ignored by a single-process run); see src/distributed. */
+export interface DistributedConfig {
+  /** BatchNorm layers normalise with the statistics of every process's samples (SyncBatchNorm). */
+  syncBatchNorm: boolean;
+  /** c10d timeout of the rendezvous and of every collective ("30m", torch's default). */
+  timeout: string;
+  /** Gradient bucket size in MiB (torch's bucket_cap_mb). */
+  bucketCapMB: number;
+  /** Start each bucket's allreduce during backward, as soon as its gradients are ready (CPU). */
+  overlap: boolean;
+  /** Broadcast rank 0's buffers (BatchNorm running statistics) before every forward (torch's default). */
+  broadcastBuffers: boolean;
+}
+
 export interface ExperimentConfig {
   name: string;
   seed: number;
-  device: "cpu" | "cuda";
+  /** "cpu" or "cuda" in a config file; a distributed CUDA run trains each process on cuda:LOCAL_RANK. */
+  device: DeviceLike;
   /** Intra-op threads (0 = the engine's default). */
   threads: number;
+  /** Train with weights and activations in NHWC (channels-last) memory: oneDNN's faster layout on CPU. */
+  channelsLast: boolean;
   model: ModelConfig;
   data: DataConfig;
   train: TrainLoopConfig;
   optim: OptimConfig;
   schedule: ScheduleConfig;
   loss: LossConfig;
+  distributed: DistributedConfig;
 }
 
 export const defaultExperimentConfig: ExperimentConfig = {
@@ -77,6 +116,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   seed: 1,
   device: "cpu",
   threads: 0,
+  channelsLast: true,
   // numClasses 0 = the task's (4 for regions, 2 for contour), filled in by resolveConfig.
   model: { ...defaultModelConfig, numClasses: 0 },
   data: {
@@ -91,16 +131,22 @@ export const defaultExperimentConfig: ExperimentConfig = {
     trainPatients: "",
     valPatients: "",
     valFraction: 0.2,
-    augment: true,
+    folds: 0,
+    fold: 0,
+    foldSeed: 1,
+    augment: structuredClone(DEFAULT_AUGMENT),
     prefetch: 4,
   },
   train: {
     iterations: 1000,
+    timeBudget: "",
     batchSize: 8,
     iterSize: 1,
     logEvery: 10,
     valEvery: 250,
     checkpointEvery: 250,
+    valCount: 5,
+    checkpointCount: 10,
     keepLast: 3,
     valMaxSlices: 0,
   },
@@ -116,6 +162,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   },
   schedule: { ...defaultScheduleConfig },
   loss: { ...defaultLossConfig },
+  distributed: { syncBatchNorm: false, timeout: "30m", bucketCapMB: 25, overlap: true, broadcastBuffers: true },
 };
 
 /** Fields whose default is null but which may hold a list of positive integers. */
@@ -134,6 +181,7 @@ const ENUMS: Record<string, readonly (string | number)[]> = {
   "schedule.kind": ["constant", "poly", "two_phase"],
   "loss.name": ["ce", "dice", "dice_ce", "focal"],
   "loss.classWeights": ["none", "inverse", "median"],
+  "data.augment.labels": ["nearest", "linear"],
 };
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -162,6 +210,11 @@ function mergeInto(target: Record<string, Json>, patch: Record<string, Json>, pr
     const path = prefix + key;
     if (!(key in target)) throw new Error(`${where}: unknown config key "${path}"${suggest(target, key, prefix)}`);
     const current = target[key];
+    // A section with an `enabled` switch also takes a bare boolean: data.augment=false.
+    if (isObject(current) && typeof value === "boolean" && typeof current.enabled === "boolean") {
+      current.enabled = value;
+      continue;
+    }
     if (isObject(current)) {
       if (!isObject(value)) throw new Error(`${where}: "${path}" must be a mapping (it has keys ${Object.keys(current).join(", ")})`);
       mergeInto(current, value, `${path}.`, where);
@@ -258,16 +311,30 @@ export function validateConfig(c: ExperimentConfig): void {
     ["train.iterations", c.train.iterations], ["train.batchSize", c.train.batchSize], ["train.iterSize", c.train.iterSize],
     ["train.logEvery", c.train.logEvery], ["train.valEvery", c.train.valEvery], ["train.checkpointEvery", c.train.checkpointEvery],
     ["train.keepLast", c.train.keepLast], ["data.cropSize", c.data.cropSize],
+    ["train.valCount", c.train.valCount], ["train.checkpointCount", c.train.checkpointCount],
   ];
   for (const [k, v] of positiveInts) if (!Number.isInteger(v) || v < 1) throw new Error(`config: "${k}" must be a positive integer, got ${v}`);
   if (!(c.optim.lr > 0)) throw new Error(`config: "optim.lr" must be positive, got ${c.optim.lr}`);
   if (!(c.data.spacing > 0)) throw new Error(`config: "data.spacing" must be positive, got ${c.data.spacing}`);
+  const { folds, fold, foldSeed } = c.data;
+  if (!Number.isInteger(folds) || folds < 0 || folds === 1) throw new Error(`config: "data.folds" must be 0 (no cross-validation) or an integer >= 2, got ${folds}`);
+  if (folds > 0 && !(Number.isInteger(fold) && fold >= 0 && fold < folds)) throw new Error(`config: "data.fold" must be an integer in [0, ${folds - 1}] for ${folds} folds, got ${fold}`);
+  if (!Number.isInteger(foldSeed) || foldSeed < 0) throw new Error(`config: "data.foldSeed" must be a non-negative integer, got ${foldSeed}`);
   if (!(c.data.valFraction >= 0 && c.data.valFraction < 1)) throw new Error(`config: "data.valFraction" must be in [0, 1), got ${c.data.valFraction}`);
-  if (c.schedule.kind === "two_phase" && !(c.schedule.constantIters >= 0 && c.schedule.constantIters < c.train.iterations)) {
+  const timeRun = timeBudgetS(c) !== null; // parses train.timeBudget, throwing on a bad duration
+  if (c.schedule.kind === "two_phase" && !timeRun && !(c.schedule.constantIters >= 0 && c.schedule.constantIters < c.train.iterations)) {
     throw new Error(`config: "schedule.constantIters" (${c.schedule.constantIters}) must be below "train.iterations" (${c.train.iterations}) for two_phase`);
   }
+  if (!(c.schedule.constantFraction >= 0 && c.schedule.constantFraction < 1)) {
+    throw new Error(`config: "schedule.constantFraction" must be in [0, 1), got ${c.schedule.constantFraction}`);
+  }
+  validateAugment(c.data.augment, "data.augment");
   const expected = taskNumClasses({ name: c.data.task });
   if (c.model.numClasses !== expected) {
     throw new Error(`config: "model.numClasses" is ${c.model.numClasses} but task "${c.data.task}" has ${expected} classes`);
+  }
+  if (c.distributed) { // absent from configs saved before the section existed
+    parseDuration(c.distributed.timeout, "distributed.timeout");
+    if (!(c.distributed.bucketCapMB > 0)) throw new Error(`config: "distributed.bucketCapMB" must be positive, got ${c.distributed.bucketCapMB}`);
   }
 }

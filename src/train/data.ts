@@ -2,7 +2,7 @@
 // folder (ACDC / Sunnybrook / generic, via src/io) or generated phantoms (src/synth), a split by
 // patient, the augmented TrainLoader, the validation stream (centre crops at the training size) and
 // the class weights. Everything that can be wrong with the data is reported here, before training.
-import { loadDataset, loadCase } from "../io/datasets/index.js";
+import { loadDataset, loadCase, patientGroups } from "../io/datasets/index.js";
 import { generateCase } from "../synth/phantom.js";
 import { slicesFromCases, patientsOf, type LabelledCase } from "../data/slices.js";
 import { splitPatients, splitSlices, type SplitSpec } from "../data/split.js";
@@ -10,8 +10,9 @@ import { prepareTrainSlices } from "../data/store.js";
 import { TrainLoader } from "../data/loader.js";
 import { validationBatches } from "../data/validation.js";
 import { classFrequencies, classWeights } from "../data/frequencies.js";
-import { taskClassNames } from "../data/tasks.js";
+import { taskClassNames, UNANNOTATED } from "../data/tasks.js";
 import type { Slice2D, TaskSpec } from "../data/types.js";
+import type { Shard } from "../data/batch.js";
 import type { ExperimentConfig } from "./config.js";
 import type { ValidationSource } from "./validate.js";
 
@@ -62,13 +63,19 @@ function* folderCases(root: string, patients: ReadonlySet<string> | null, log: (
   }
 }
 
-function listPatients(cfg: ExperimentConfig): string[] {
-  if (cfg.data.source === "synthetic") return Array.from({ length: cfg.data.syntheticPatients }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`);
-  return [...new Set(loadDataset(cfg.data.root).cases.map((c) => c.patient))];
+/** The patients of the configured data and their groups (for stratified folds; none for in-memory phantoms). */
+function listPatients(cfg: ExperimentConfig): { patients: string[]; groups: Map<string, string> } {
+  if (cfg.data.source === "synthetic") {
+    return { patients: Array.from({ length: cfg.data.syntheticPatients }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`), groups: new Map() };
+  }
+  const ds = loadDataset(cfg.data.root);
+  return { patients: [...new Set(ds.cases.map((c) => c.patient))], groups: patientGroups(ds) };
 }
 
-export function splitSpec(cfg: ExperimentConfig): SplitSpec {
+/** How the config splits patients; `groups` stratifies cross-validation folds. */
+export function splitSpec(cfg: ExperimentConfig, groups?: ReadonlyMap<string, string>): SplitSpec {
   const d = cfg.data;
+  if (d.folds > 0) return { folds: d.folds, fold: d.fold, seed: d.foldSeed, groups };
   if (d.trainPatients || d.valPatients) return { train: d.trainPatients || "rest", val: d.valPatients || "rest" };
   return { valFraction: d.valFraction > 0 ? d.valFraction : 0.2, seed: cfg.seed };
 }
@@ -79,11 +86,22 @@ function subsample<T>(items: readonly T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
-export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => void = () => undefined): TrainingData {
+/**
+ * The training loader and validation stream of `cfg`. With a `shard` (a distributed run), this
+ * process's loader draws its share of every global batch and its validation covers every
+ * worldSize-th slice (the trainer sums the ranks' confusion counts).
+ */
+export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => void = () => undefined, shard?: Shard): TrainingData {
   const d = cfg.data;
   if (d.source === "folder" && !d.root) throw new Error("no data folder: pass --data DIR or set data.root (or data.source=synthetic)");
   const where = d.source === "synthetic" ? "synthetic data" : d.root;
-  const split = splitPatients(listPatients(cfg), splitSpec(cfg));
+  const { patients, groups } = listPatients(cfg);
+  const split = splitPatients(patients, splitSpec(cfg, groups));
+  if (d.folds > 0) {
+    const stratified = groups.size > 0 ? `stratified by group (${[...new Set(groups.values())].sort().join(", ")})` : "no groups to stratify by";
+    log(`data: cross-validation fold ${d.fold} of ${d.folds} over ${patients.length} patients, ${stratified}, fold seed ${d.foldSeed}`
+      + (d.trainPatients || d.valPatients ? "; data.trainPatients/valPatients not used" : ""));
+  }
   const wanted = new Set([...split.train, ...split.val]);
   const cases = d.source === "synthetic" ? syntheticCases(cfg) : folderCases(d.root, wanted, log);
   const slices: Slice2D[] = slicesFromCases(cases, where, {
@@ -92,17 +110,22 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   const sides = splitSlices(slices, split);
   if (sides.train.length === 0) throw new Error(`${where}: no training slices for patients ${split.train.join(", ")}`);
   const task = taskOf(cfg);
+  const partial = slices.find((s) => s.label.includes(UNANNOTATED));
+  if (partial && cfg.loss.ignoreIndex !== UNANNOTATED) {
+    throw new Error(`${partial.provenance.labelFile}: labels ${UNANNOTATED} mark voxels not annotated; training needs loss.ignoreIndex=${UNANNOTATED} to ignore them (it is ${cfg.loss.ignoreIndex})`);
+  }
   const trainSlices = prepareTrainSlices(sides.train, task);
   const size = { width: d.cropSize, height: d.cropSize };
   const train = new TrainLoader(trainSlices, {
-    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment ? {} : false,
+    batchSize: cfg.train.batchSize, size, targetSpacing: d.spacing, seed: cfg.seed, augment: d.augment, shard,
   }, { worker: true, prefetch: d.prefetch });
   const numClasses = cfg.model.numClasses;
   let weights: number[] | null = null;
   if (cfg.loss.classWeights !== "none") weights = classWeights(classFrequencies(trainSlices, numClasses), cfg.loss.classWeights);
   const valSlices = subsample(sides.val, cfg.train.valMaxSlices);
+  const mySlices = shard ? valSlices.filter((_, i) => i % shard.worldSize === shard.rank) : valSlices;
   const validation: ValidationSource = {
-    batches: () => validationBatches(valSlices, { task, targetSpacing: d.spacing, size, batchSize: cfg.train.batchSize }),
+    batches: () => validationBatches(mySlices, { task, targetSpacing: d.spacing, size, batchSize: cfg.train.batchSize }),
   };
   log(`data: ${split.train.length} train patients (${trainSlices.length} slices), ${split.val.length} val patients (${valSlices.length} slices) from ${where}`);
   return {

@@ -1,5 +1,4 @@
 // Public surface of src/train (what the CLI commands, the demo and the inference code use).
-export { Predictor, resolveWeightsPath, type PredictorOptions, type SlicePrediction } from "./predictor.js";
 export { runTraining, resolveRunConfig, type RunOptions } from "./run.js";
 export { Trainer, NonFiniteLossError, type BatchSource, type TrainerOptions, type TrainResult, type StopReason } from "./trainer.js";
 export {

@@ -1,11 +1,11 @@
 // src/train — everything that turns a model and a data loader into trained weights: losses, class
 // weights, optimiser/parameter groups, learning-rate schedules, configs, checkpoints, the trainer loop
-// and the predictor that loads a finished run.
+// and the predictor (src/infer) that loads a finished run.
 // losses.ts owns the segmentation losses on logits [N,C,H,W] and integer targets [N,H,W]:
 // cross-entropy (class weights, ignore index), soft Dice (nnU-Net's SoftDiceLoss: batch dice, smooth
 // term, background excluded), Dice + CE (nnU-Net's DC_and_CE_loss) and focal loss (Lin et al. 2017).
 // Class weights come from src/data/frequencies.ts (inverse or median frequency).
-import { F, type Tensor } from "../tensor/index.js";
+import { F, stack, type Tensor } from "../tensor/index.js";
 
 export interface CrossEntropyOptions {
   /** Per-class weights [C] (see classWeights). */
@@ -22,6 +22,11 @@ export interface DiceOptions {
   /** Include class 0 in the mean (nnU-Net: no). */
   includeBackground?: boolean;
   ignoreIndex?: number;
+  /**
+   * Batch dice in a distributed run: sums the per-class batch sums over every process (with
+   * gradient), so the Dice is the global batch's, as nnU-Net's DDP SoftDiceLoss does.
+   */
+  batchSum?: (t: Tensor) => Tensor;
 }
 
 export interface FocalOptions extends CrossEntropyOptions {
@@ -85,9 +90,15 @@ export function softDiceLoss(logits: Tensor, target: Tensor, o: DiceOptions = {}
   const { onehot, mask } = oneHotMasked(target, numClasses, o.ignoreIndex);
   let probs = F.softmax(logits, 1);
   if (mask) probs = probs.mul(mask);
-  const axes = o.batchDice ?? true ? [0, 2, 3] : [2, 3];
-  const tp = probs.mul(onehot).sum(axes);
-  const denom = probs.sum(axes).add(onehot.sum(axes));
+  const batchDice = o.batchDice ?? true;
+  const axes = batchDice ? [0, 2, 3] : [2, 3];
+  let tp = probs.mul(onehot).sum(axes);
+  let denom = probs.sum(axes).add(onehot.sum(axes));
+  if (batchDice && o.batchSum) {
+    const both = o.batchSum(stack([tp, denom]));
+    tp = both.select(0, 0);
+    denom = both.select(0, 1);
+  }
   let dice = tp.mul(2).add(smooth).div(denom.add(smooth));
   if (!(o.includeBackground ?? false)) dice = dice.narrow(dice.dim() - 1, 1, numClasses - 1);
   return dice.mean().neg().add(1);
@@ -113,10 +124,11 @@ export function focalLoss(logits: Tensor, target: Tensor, o: FocalOptions = {}):
 }
 
 /** The configured loss on one logits map (the trainer adds auxWeight × the same on the aux logits). */
-export function segmentationLoss(logits: Tensor, target: Tensor, cfg: LossConfig, weight?: Tensor): Tensor {
+export function segmentationLoss(logits: Tensor, target: Tensor, cfg: LossConfig, weight?: Tensor,
+  batchSum?: (t: Tensor) => Tensor): Tensor {
   const ignoreIndex = cfg.ignoreIndex;
   const dice = (): Tensor => softDiceLoss(logits, target, {
-    smooth: cfg.diceSmooth, batchDice: cfg.batchDice, includeBackground: cfg.diceIncludeBackground, ignoreIndex,
+    smooth: cfg.diceSmooth, batchDice: cfg.batchDice, includeBackground: cfg.diceIncludeBackground, ignoreIndex, batchSum,
   });
   switch (cfg.name) {
     case "ce": return crossEntropyLoss(logits, target, { weight, ignoreIndex });

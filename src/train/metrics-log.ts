@@ -1,4 +1,6 @@
-// metrics-log.ts owns RUNDIR/metrics.jsonl: training lines {"iter","loss","lr","time_s"} and validation
+// metrics-log.ts owns RUNDIR/metrics.jsonl: a run line {"iter","run":{"kind","iterations" | "budget",
+// "budget_s",…}} first (again if a resumed session changes the kind or budget), training lines
+// {"iter","loss","lr","time_s"} (plus "progress", elapsed / budget, in time-budget runs) and validation
 // lines {"iter","val":{...}}. The whole file is rewritten atomically on each flush (it stays small),
 // and on resume lines after the resumed iteration are dropped so the log matches an uninterrupted run.
 import { existsSync } from "node:fs";
@@ -6,7 +8,11 @@ import { readInputText } from "../io/errors.js";
 import { MAX_JSON_BYTES } from "../io/json.js";
 import { writeFileAtomic } from "../util/fs.js";
 
-export interface TrainLine { iter: number; loss: number; lr: number; time_s: number }
+import type { RunHeader } from "./plan.js";
+
+export interface TrainLine { iter: number; loss: number; lr: number; time_s: number; progress?: number }
+
+export interface RunLine { iter: number; run: RunHeader }
 
 export interface ValLine {
   iter: number;
@@ -18,10 +24,14 @@ export interface ValLine {
   };
 }
 
-export type MetricsLine = TrainLine | ValLine;
+export type MetricsLine = TrainLine | ValLine | RunLine;
 
 export function isValLine(l: MetricsLine): l is ValLine {
   return "val" in l;
+}
+
+export function isRunLine(l: MetricsLine): l is RunLine {
+  return "run" in l;
 }
 
 export class MetricsLog {
@@ -46,6 +56,13 @@ export class MetricsLog {
 
   push(line: MetricsLine): void {
     this.lines.push(line);
+  }
+
+  /** Record the run's header unless the latest one says the same (its `init` aside: a resume need not repeat it). */
+  pushRunHeader(iter: number, header: RunHeader): void {
+    const last = [...this.lines].reverse().find(isRunLine);
+    const same = (a: RunHeader, b: RunHeader): boolean => JSON.stringify({ ...a, init: null }) === JSON.stringify({ ...b, init: null });
+    if (!last || !same(last.run, header)) this.lines.push({ iter, run: header });
   }
 
   flush(): void {

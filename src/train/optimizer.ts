@@ -26,9 +26,13 @@ export function buildOptimizer(model: DeepLabV3, o: OptimConfig): ScheduledOptim
   return { optimizer, baseLrs };
 }
 
-/** Set every group's rate for iteration `iter`; returns the base (backbone) group's rate. */
+/** Set every group's rate for iteration `iter` of an iteration run; returns the base (backbone) group's rate. */
 export function applySchedule(s: ScheduledOptimizer, iter: number, totalIters: number, schedule: ScheduleConfig): number {
-  const f = lrFactor(iter, totalIters, schedule);
-  s.optimizer.paramGroups.forEach((g, i) => { g.lr = s.baseLrs[i] * f; });
-  return s.baseLrs[0] * f;
+  return applyLrFactor(s, lrFactor(iter, totalIters, schedule));
+}
+
+/** Set every group's rate to its base rate × `factor` (from a RunPlan); returns the backbone group's rate. */
+export function applyLrFactor(s: ScheduledOptimizer, factor: number): number {
+  s.optimizer.paramGroups.forEach((g, i) => { g.lr = s.baseLrs[i] * factor; });
+  return s.baseLrs[0] * factor;
 }

@@ -20,8 +20,12 @@ export function predictBatch(model: DeepLabV3, batch: Batch, device: DeviceLike)
   }));
 }
 
+/**
+ * Scores `model` on `source`. `merge` (a distributed run) turns this process's confusion counts
+ * into the sum over every process before the scores are computed.
+ */
 export async function validate(model: DeepLabV3, source: ValidationSource, numClasses: number, ignoreIndex: number,
-  device: DeviceLike): Promise<SummaryScores> {
+  device: DeviceLike, merge?: (cm: ConfusionMatrix) => void): Promise<SummaryScores> {
   const wasTraining = model.training;
   model.eval();
   const cm = new ConfusionMatrix(numClasses);
@@ -33,6 +37,7 @@ export async function validate(model: DeepLabV3, source: ValidationSource, numCl
   } finally {
     model.train(wasTraining);
   }
+  merge?.(cm);
   return summaryScores(cm);
 }
 

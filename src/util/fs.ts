@@ -41,7 +41,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   try {
     renameSync(tmp, path);
   } catch (err) {
-    rmSync(tmp, { force: true });
+    rmSync(tmp, { force: true }); // e.g. `path` is a folder: leave nothing behind
     throw new WriteError(path, messageOf(err), err);
   }
   fsyncDirectory(dir);

@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { loadDatasetSlices } from "../../src/data/sources.js";
 import { preprocessSlice, restoreSlice } from "../../src/data/preprocess.js";
 import { prepareTrainSlices } from "../../src/data/store.js";
+import { renderToBatch } from "../../src/train/augment.js";
 import { TrainLoader } from "../../src/data/loader.js";
 import { classFrequencies } from "../../src/data/frequencies.js";
 
@@ -59,7 +60,7 @@ test("patient001: training batches for both tasks are finite and contain the hea
     const loader = new TrainLoader(train, { batchSize: 2, size: { width: 128, height: 128 }, seed: 3 }, { worker: false });
     let fg = 0;
     for (let i = 0; i < 3; i++) {
-      const b = loader.nextSync();
+      const b = renderToBatch(loader.nextSync());
       assert.ok(b.images.every(Number.isFinite));
       fg += b.labels.reduce((a, v) => a + (v > 0 ? 1 : 0), 0);
     }

@@ -1,107 +1,91 @@
-// Tests of the fused augmentation warp: identity and mirror warps reproduce the slice exactly,
-// draws are deterministic for a seed, and labels stay aligned with the image under random
-// scale/rotation/flip/jitter/elastic/crop (an image whose value equals its label).
+// Tests of augment.ts (engine-free): the draws are a pure function of the sample seed with one
+// stream per transform, the geometry's 2x3 matrix and crop are what hand computation gives, every
+// draw's reach fits the loader's fixed canvas, and impossible options are refused by name.
+// (Rendering on libtorch is tested in test/train/augment.test.ts.)
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import {
+  canvasSize, drawSample, IDENTITY_DRAW, resolveAugment, sampleGeometry, type TrainSlice,
+} from "../../src/data/augment.js";
 import { Random } from "../../src/util/random.js";
-import { IDENTITY_WARP, renderSample, sampleWarp, type AugmentOptions, type TrainSlice } from "../../src/data/augment.js";
-import { intensityStats, normalize } from "../../src/data/normalize.js";
 
-function makeSlice(w: number, h: number, valueIsLabel: boolean): TrainSlice {
-  const label = new Uint8Array(w * h), image = new Float32Array(w * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const r = Math.hypot(x - w * 0.45, y - h * 0.5);
-      // Concentric regions plus an off-centre blob so flips and rotations change the picture.
-      let v = r < 8 ? 3 : r < 14 ? 2 : r < 20 ? 1 : 0;
-      if (Math.hypot(x - w * 0.8, y - h * 0.25) < 5) v = 3;
-      label[y * w + x] = v;
-      image[y * w + x] = valueIsLabel ? v : v * 50 + ((x * 7 + y * 13) % 11);
+const SLICE = { width: 216, height: 256, spacing: [1.5625, 1.5625] as [number, number] };
+const TARGET = { width: 160, height: 160, spacing: 1.25 };
+
+test("draws are a pure function of the seed; switching one transform leaves the others' draws alone", () => {
+  const all = resolveAugment({ elastic: { probability: 1 }, brightness: { probability: 1 }, blur: { probability: 1 } });
+  const a = drawSample(SLICE, TARGET, all, 1234), b = drawSample(SLICE, TARGET, all, 1234), c = drawSample(SLICE, TARGET, all, 1235);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.inverse, c.inverse);
+  const noBrightness = drawSample(SLICE, TARGET, { ...all, brightness: { ...all.brightness, probability: 0 } }, 1234);
+  assert.equal(noBrightness.brightness, 1);
+  assert.notEqual(a.brightness, 1);
+  assert.deepEqual({ ...noBrightness, brightness: a.brightness }, a);
+  assert.deepEqual(drawSample(SLICE, TARGET, resolveAugment(false), 99), IDENTITY_DRAW);
+});
+
+test("probabilities and ranges are honoured over many draws", () => {
+  const cfg = resolveAugment({ rotation: { probability: 0.2, maxDeg: 30 }, scale: { probability: 1, range: [0.7, 1.4] }, contrast: { probability: 0.5 } });
+  let rotated = 0, contrasted = 0;
+  for (let i = 0; i < 2000; i++) {
+    const d = drawSample(SLICE, TARGET, { ...cfg, affineJitter: { probability: 0, max: 0 }, mirror: { x: 0, y: 0 } }, i);
+    const [l00, l01, l10, l11] = d.inverse;
+    const zoom = 1 / Math.sqrt(l00 * l11 - l01 * l10);
+    assert.ok(zoom >= 0.7 - 1e-9 && zoom <= 1.4 + 1e-9, `zoom ${zoom}`);
+    const angle = Math.abs(Math.atan2(l10, l00)) * 180 / Math.PI;
+    assert.ok(angle <= 30 + 1e-6, `angle ${angle}`);
+    if (angle > 1e-9) rotated++;
+    if (d.contrast !== 1) {
+      contrasted++;
+      assert.ok(d.contrast >= 0.75 && d.contrast <= 1.25);
     }
   }
-  const stats = valueIsLabel ? { lo: 0, hi: 3, mean: 0, std: 1 } : intensityStats(image);
-  return { id: "t", image, label, width: w, height: h, spacing: [1.25, 1.25], stats };
-}
-
-test("the identity warp at the slice's own spacing and size reproduces the normalised slice", () => {
-  const s = makeSlice(48, 40, false);
-  const img = new Float32Array(48 * 40), lab = new Uint8Array(48 * 40);
-  renderSample(s, IDENTITY_WARP, { width: 48, height: 40, spacing: 1.25 }, img, lab, 0);
-  const expected = normalize(s.image, s.stats);
-  for (let i = 0; i < img.length; i++) assert.ok(Math.abs(img[i] - expected[i]) < 1e-5, `pixel ${i}`);
-  assert.deepEqual(lab, s.label);
+  assert.ok(Math.abs(rotated / 2000 - 0.2) < 0.04, `rotated ${rotated}`);
+  assert.ok(Math.abs(contrasted / 2000 - 0.5) < 0.05, `contrasted ${contrasted}`);
 });
 
-test("a mirror warp flips image and label exactly; a larger canvas pads with air and background", () => {
-  const s = makeSlice(48, 40, true);
-  const img = new Float32Array(48 * 40), lab = new Uint8Array(48 * 40);
-  renderSample(s, { ...IDENTITY_WARP, inverse: [-1, 0, 0, 1] }, { width: 48, height: 40, spacing: 1.25 }, img, lab, 0);
-  for (let y = 0; y < 40; y++) for (let x = 0; x < 48; x++) assert.equal(lab[y * 48 + x], s.label[y * 48 + 47 - x]);
-  const big = new Float32Array(64 * 64), bigLab = new Uint8Array(64 * 64).fill(9);
-  renderSample(s, IDENTITY_WARP, { width: 64, height: 64, spacing: 1.25 }, big, bigLab, 0);
-  assert.equal(bigLab[0], 0);
-  assert.equal(big[0], 0, "air = normalised low clip (0 here)");
-  assert.equal(bigLab[12 * 64 + 8 + 20], s.label[20]);
+test("the identity geometry: hand-computed matrix and a crop centred on the slice", () => {
+  const canvas = { width: 300, height: 280 };
+  const g = sampleGeometry(SLICE, IDENTITY_DRAW, TARGET, canvas);
+  // Output half-size 100 mm = 64 source pixels around the centre (107.5, 127.5).
+  assert.deepEqual([g.x0, g.y0, g.cropWidth, g.cropHeight], [42, 62, 132, 132]);
+  const sx = 1.5625, a = 100;
+  const expected = [2 * a / (sx * 300), 0, (2 * (107.5 - 42 + 1) + 1) / 300 - 1, 0, 2 * a / (sx * 280), (2 * (127.5 - 62 + 1) + 1) / 280 - 1];
+  g.theta.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-12, `theta[${i}] ${v} vs ${expected[i]}`));
+  // Output pixel centre u = 0 (normalised -1 + 1/W) lands on source x = centre - (W - 1) / 2 * t / sx.
+  const un = -1 + 1 / 160, xn = g.theta[0] * un + g.theta[2];
+  const canvasX = ((xn + 1) * 300 - 1) / 2, sourceX = canvasX - 1 + g.x0;
+  assert.ok(Math.abs(sourceX - (107.5 - (79.5 * 1.25) / sx)) < 1e-9);
 });
 
-const FULL: AugmentOptions = {
-  elastic: { probability: 1, gridSize: 5, sigmaMm: 3 }, gamma: { probability: 0 }, noise: { probability: 0 },
-};
-
-test("the same seed gives the same sample; another seed a different one", () => {
-  const s = makeSlice(64, 64, false);
-  const render = (seed: number): [Float32Array, Uint8Array] => {
-    const rng = new Random(seed), t = { width: 48, height: 48, spacing: 1.25 };
-    const img = new Float32Array(48 * 48), lab = new Uint8Array(48 * 48);
-    renderSample(s, sampleWarp(s, t, { ...FULL, noise: { probability: 1 }, gamma: { probability: 1 } }, rng), t, img, lab, 0, rng);
-    return [img, lab];
-  };
-  const [a1, l1] = render(42), [a2, l2] = render(42), [b1] = render(43);
-  assert.deepEqual(a1, a2);
-  assert.deepEqual(l1, l2);
-  assert.notDeepEqual(a1, b1);
-});
-
-test("labels stay aligned with the image under random geometric augmentation", () => {
-  const s = makeSlice(64, 64, true);
-  const W = 56, t = { width: W, height: W, spacing: 1.1 };
-  let changed = 0;
-  for (let seed = 0; seed < 20; seed++) {
-    const rng = new Random(seed);
-    const img = new Float32Array(W * W), lab = new Uint8Array(W * W);
-    renderSample(s, sampleWarp(s, t, FULL, rng), t, img, lab, 0, rng);
-    let agree = 0;
-    // Aligned labels agree on >98% of pixels here; a half-pixel shift drops that to ~93%.
-    // The outermost ring is skipped: its neighbourhood (and maybe the boundary) lies off-canvas.
-    for (let y = 1; y < W - 1; y++) {
-      for (let x = 1; x < W - 1; x++) {
-        const i = y * W + x;
-        if (Math.round(img[i]) === lab[i]) { agree++; continue; }
-        // Disagreement is only allowed on a label boundary (bilinear blends across it).
-        let mixed = false;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
-          if (lab[(y + dy) * W + x + dx] !== lab[i]) mixed = true;
-        }
-        assert.ok(mixed, `seed ${seed}: pixel (${x}, ${y}) label ${lab[i]} vs image ${img[i]} away from any boundary`);
-      }
+test("every draw's reach fits the loader's canvas, with a bilinear margin, for any slice", () => {
+  const cfg = resolveAugment({ elastic: { probability: 0.5, sigmaMm: 6 }, scale: { probability: 1, range: [0.6, 1.4] }, affineJitter: { probability: 1, max: 0.2 } });
+  const slices = [SLICE, { width: 512, height: 428, spacing: [0.7, 0.7] as [number, number] }, { width: 90, height: 120, spacing: [2.1, 1.9] as [number, number] }];
+  const canvas = canvasSize(slices, TARGET, cfg);
+  assert.equal(canvas.width, 512 + 2, "the largest slice, with a frame of air");
+  const rng = new Random(3);
+  for (let i = 0; i < 3000; i++) {
+    const s = slices[i % 3];
+    const d = drawSample(s, TARGET, cfg, rng.nextUint32());
+    const g = sampleGeometry(s, d, TARGET, canvas);
+    assert.ok(g.cropWidth <= canvas.width - 2 && g.cropHeight <= canvas.height - 2);
+    // Every output corner maps inside the crop's bilinear support (or outside the slice: air).
+    for (const [un, vn] of [[-1, -1], [1, -1], [-1, 1], [1, 1]]) {
+      const X = ((g.theta[0] * un + g.theta[1] * vn + g.theta[2] + 1) * canvas.width - 1) / 2;
+      const x = X - 1 + g.x0;
+      if (x >= 0 && x <= s.width - 1) assert.ok(X >= 1 && X <= g.cropWidth, `draw ${i}: corner at canvas x ${X}, crop width ${g.cropWidth}`);
     }
-    assert.ok(agree / ((W - 2) * (W - 2)) > 0.97, `seed ${seed}: only ${agree} agreeing pixels`);
-    const plain = new Uint8Array(W * W);
-    renderSample(s, IDENTITY_WARP, t, new Float32Array(W * W), plain, 0);
-    if (lab.some((v, i) => v !== plain[i])) changed++;
   }
-  assert.ok(changed >= 18, "augmentation changes the picture");
 });
 
-test("gamma acts on intensities mapped to [0, 1] between the clip values", () => {
-  const s = makeSlice(32, 32, true); // lo 0, hi 3, mean 0, std 1: normalised value = source value
-  const rng = new Random(1), t = { width: 32, height: 32, spacing: 1.25 };
-  const p = { ...IDENTITY_WARP, gamma: 2 };
-  const img = new Float32Array(32 * 32);
-  renderSample(s, p, t, img, new Uint8Array(32 * 32), 0, rng);
-  for (let i = 0; i < img.length; i++) assert.ok(Math.abs(img[i] - 3 * (s.image[i] / 3) ** 2) < 1e-5);
-  // A continuous ramp with gamma 0.7 (steepest near 0): within 1e-3 of the clip range everywhere.
-  const ramp: TrainSlice = { ...s, image: Float32Array.from({ length: 32 * 32 }, (_, i) => (3 * i) / (32 * 32 - 1)) };
-  renderSample(ramp, { ...IDENTITY_WARP, gamma: 0.7 }, t, img, new Uint8Array(32 * 32), 0, rng);
-  for (let i = 0; i < img.length; i++) assert.ok(Math.abs(img[i] - 3 * (ramp.image[i] / 3) ** 0.7) < 3e-3, `pixel ${i}`);
+test("impossible augmentation options are refused, naming the field", () => {
+  assert.throws(() => resolveAugment({ noise: { probability: 1.5 } }), /augment\.noise\.probability" must be a probability/);
+  assert.throws(() => resolveAugment({ scale: { range: [1.2, 0.8] } }), /augment\.scale\.range"/);
+  assert.throws(() => resolveAugment({ affineJitter: { max: 0.5 } }), /augment\.affineJitter\.max"/);
+  assert.throws(() => resolveAugment({ lowResolution: { zoom: [0.5, 2] } }), /augment\.lowResolution\.zoom"/);
+  const slice: Pick<TrainSlice, "width" | "height" | "spacing"> = SLICE;
+  // Canvas: the largest slice, capped by the reach (a 141.4 mm half-diagonal at 1.5625 mm: 2 * 91 + 6) and framed.
+  assert.equal(canvasSize([slice], TARGET, resolveAugment(false)).width, 190);
+  // Default draws reach 141.4 / (0.75 * 0.9) mm = 140 pixels of 1.5 mm from the centre.
+  assert.equal(canvasSize([{ width: 1024, height: 1024, spacing: [1.5, 1.5] }], TARGET, resolveAugment({})).width, 2 * 140 + 6 + 2);
 });

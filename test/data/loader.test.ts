@@ -1,13 +1,14 @@
 // Tests of TrainLoader: exact resume (k batches, state, new loader, identical next batches),
-// worker prefetch equal to synchronous rendering, epoch coverage, state checks, validation
-// batches; and a measurement of batch preparation time at 256x256 (printed).
+// worker prefetch equal to synchronous gathering, epoch coverage, state checks, validation
+// batches; and a measurement of batch gathering time at 256x256 (printed).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TrainLoader } from "../../src/data/loader.js";
-import { renderBatch, EpochOrders, type LoaderConfig } from "../../src/data/batch.js";
+import { gatherBatch, EpochOrders, planBatches, type LoaderConfig } from "../../src/data/batch.js";
 import { intensityStats } from "../../src/data/normalize.js";
 import type { TrainSlice } from "../../src/data/augment.js";
-import type { Batch, Slice2D } from "../../src/data/types.js";
+import type { CropBatch, Slice2D } from "../../src/data/types.js";
+import { renderToBatch } from "../../src/train/augment.js";
 import { validationBatches } from "../../src/data/validation.js";
 
 function slices(n: number, w = 40, h = 36): TrainSlice[] {
@@ -24,10 +25,11 @@ function slices(n: number, w = 40, h = 36): TrainSlice[] {
 
 const CFG: LoaderConfig = { batchSize: 3, size: { width: 32, height: 32 }, seed: 11, augment: { elastic: { probability: 0.5 } } };
 
-function same(a: Batch, b: Batch, what: string): void {
+function same(a: CropBatch, b: CropBatch, what: string): void {
   assert.deepEqual(a.ids, b.ids, `${what}: ids`);
-  assert.deepEqual(a.images, b.images, `${what}: images`);
-  assert.deepEqual(a.labels, b.labels, `${what}: labels`);
+  assert.deepEqual(a.canvas, b.canvas, `${what}: canvas`);
+  assert.deepEqual(a.canvasLabels, b.canvasLabels, `${what}: canvas labels`);
+  assert.deepEqual([a.theta, a.elastic, a.intensity], [b.theta, b.elastic, b.intensity], `${what}: draws`);
 }
 
 test("resume: k batches, save state, restore in a new loader -> identical next batches", () => {
@@ -77,7 +79,7 @@ test("each epoch visits every slice once, in a new seeded order", () => {
 
 test("batches have the documented layout; state from another loader is refused", () => {
   const l = new TrainLoader(slices(3), CFG, { worker: false });
-  const b = l.nextSync();
+  const b = renderToBatch(l.nextSync());
   assert.equal(b.images.length, 3 * 32 * 32);
   assert.equal(b.labels.length, 3 * 32 * 32);
   assert.ok(b.images.every(Number.isFinite));
@@ -104,15 +106,15 @@ test("validation batches: every slice once, deterministic, with geometry to rest
   assert.ok(whole[0].labels.every((v) => v <= 1));
 });
 
-test("data preparation time per batch at 256x256 (printed)", () => {
+test("batch gathering time at 256x256 (printed)", () => {
   // ACDC-like slices: 216x256 at 1.5625 mm; batch 2 at 256x256, 1.25 mm, all augmentations incl. elastic.
   const data = slices(4, 216, 256);
   const cfg: LoaderConfig = { batchSize: 2, size: { width: 256, height: 256 }, seed: 1, augment: { elastic: { probability: 1 }, gamma: { probability: 1 }, noise: { probability: 1 } } };
-  const orders = new EpochOrders(data.length, cfg.seed);
-  renderBatch(data, cfg, orders, { epoch: 0, position: 0 }); // warm-up
+  const orders = new EpochOrders(data.length, cfg.seed), plan = planBatches(data, cfg);
+  gatherBatch(data, cfg, plan, orders, { epoch: 0, position: 0 }); // warm-up
   const n = 10, t0 = performance.now();
-  for (let i = 0; i < n; i++) renderBatch(data, cfg, orders, { epoch: i, position: 0 });
+  for (let i = 0; i < n; i++) gatherBatch(data, cfg, plan, orders, { epoch: i, position: 0 });
   const ms = (performance.now() - t0) / n;
-  console.log(`# data prep: ${ms.toFixed(1)} ms per batch of 2 at 256x256 (${(ms / 2).toFixed(1)} ms per sample)`);
+  console.log(`# data gathering: ${ms.toFixed(1)} ms per batch of 2 at 256x256 (${(ms / 2).toFixed(1)} ms per sample)`);
   assert.ok(ms < 500, `${ms} ms per batch is far too slow`);
 });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diagonalAffine, type ImageVolume } from "../../src/io/image.js";
 import { writeNiftiImage, writeNiftiLabels } from "../../src/io/nifti/index.js";
+import { renderToBatch } from "../../src/train/augment.js";
 import { buildDataPipeline, type DataConfig } from "../../src/data/pipeline.js";
 import { loadDatasetSlices } from "../../src/data/sources.js";
 
@@ -52,7 +53,7 @@ test("an ACDC-layout folder becomes a patient split, train store, loader and val
     assert.equal(p.numClasses, 4);
     assert.ok(p.frequencies.counts.every((c) => c > 0));
     const loader = p.createLoader({ worker: false });
-    const b = await loader.next();
+    const b = renderToBatch(await loader.next());
     assert.equal(b.images.length, 2 * 32 * 32);
     assert.equal([...p.validation()].length, 12);
     const contour = buildDataPipeline(config(root, { task: { name: "contour", bandWidth: 3 }, validation: { whole: true } }));

@@ -2,7 +2,7 @@
 // slices ever land on both sides.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { splitPatients, splitSlices } from "../../src/data/split.js";
+import { kFoldAssignment, splitPatients, splitSlices } from "../../src/data/split.js";
 import type { SliceProvenance } from "../../src/data/types.js";
 
 const patients = Array.from({ length: 100 }, (_, i) => `patient${String(i + 1).padStart(3, "0")}`);
@@ -50,4 +50,36 @@ test("slices of one patient never end up on both sides", () => {
   const trainPatients = new Set(train.map((s) => s.provenance.patient));
   assert.ok(val.every((s) => !trainPatients.has(s.provenance.patient)));
   assert.equal(val.length, 9);
+});
+
+// ACDC's layout of groups: 20 patients each, in blocks of 20 ids here (the real order is mixed).
+const GROUPS = ["DCM", "HCM", "MINF", "NOR", "RV"];
+const acdcGroups = new Map(patients.map((p, i) => [p, GROUPS[Math.floor(i / 20)]]));
+
+test("k-fold: 5 folds of 100 patients partition them, 4 of each group per fold", () => {
+  const vals = [0, 1, 2, 3, 4].map((fold) => splitPatients(patients, { folds: 5, fold, seed: 1, groups: acdcGroups }));
+  assert.deepEqual(vals.flatMap((s) => s.val).sort(), patients, "every patient validated exactly once");
+  for (const s of vals) {
+    assert.equal(s.val.length, 20);
+    assert.equal(s.train.length, 80);
+    assert.ok(s.val.every((p) => !s.train.includes(p)));
+    for (const g of GROUPS) assert.equal(s.val.filter((p) => acdcGroups.get(p) === g).length, 4, `group ${g}`);
+  }
+});
+
+test("k-fold is deterministic from its seed and independent of the input order", () => {
+  const a = kFoldAssignment(patients, { folds: 5, seed: 1, groups: acdcGroups });
+  const b = kFoldAssignment([...patients].reverse(), { folds: 5, seed: 1, groups: acdcGroups });
+  const c = kFoldAssignment(patients, { folds: 5, seed: 2, groups: acdcGroups });
+  assert.deepEqual([...a].sort(), [...b].sort());
+  assert.notDeepEqual([...a].sort(), [...c].sort());
+  // Without groups: one stratum; 7 patients in 3 folds have sizes 3, 2, 2.
+  const sizes = [0, 1, 2].map((fold) => splitPatients(patients.slice(0, 7), { folds: 3, fold, seed: 4 }).val.length);
+  assert.deepEqual(sizes, [3, 2, 2]);
+});
+
+test("k-fold refuses a fold out of range and more folds than patients", () => {
+  assert.throws(() => splitPatients(patients, { folds: 5, fold: 5, seed: 1 }), /split\.fold must be an integer in \[0, 4\]/);
+  assert.throws(() => splitPatients(patients.slice(0, 3), { folds: 4, fold: 0, seed: 1 }), /4 folds need at least 4 patients/);
+  assert.throws(() => splitPatients(patients, { folds: 1, fold: 0, seed: 1 }), /folds must be an integer >= 2/);
 });

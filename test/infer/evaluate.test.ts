@@ -18,7 +18,7 @@ let byDefault: EvaluateResult;
 
 before(async () => {
   run = await tinyRun("cardioseg-evaluate-");
-  byDefault = runEvaluate({ model: run.runDir, data: run.dataDir, log: () => undefined });
+  byDefault = await runEvaluate({ model: run.runDir, data: run.dataDir, log: () => undefined });
 });
 
 test("by default the run's validation patients are scored, into RUNDIR/eval", () => {
@@ -50,10 +50,10 @@ test("scores.json has the documented keys and the report finds its overlays", ()
   }
 });
 
-test("--patients, --out, --json and --save-labels; scores agree with `cardioseg score`", () => {
+test("--patients, --out, --json and --save-labels; scores agree with `cardioseg score`", async () => {
   const out = join(run.root, "eval-all");
   const json = join(run.root, "all.json");
-  const r = runEvaluate({ model: run.runDir, data: run.dataDir, patients: "1-3", out, json, saveLabels: true, overlays: 1, log: () => undefined });
+  const r = await runEvaluate({ model: run.runDir, data: run.dataDir, patients: "1-3", out, json, saveLabels: true, overlays: 1, log: () => undefined });
   assert.equal(r.report.evaluation.selection, "given");
   assert.deepEqual(r.report.evaluation.patients, PATIENTS);
   assert.equal(r.report.cases.length, 6);
@@ -71,9 +71,9 @@ test("--patients, --out, --json and --save-labels; scores agree with `cardioseg 
   assert.deepEqual(scored.cases.map((c) => [c.id, c.dice]).sort(), r.report.cases.map((c) => [c.id, c.dice]).sort());
 });
 
-test("a selector that matches nobody and a missing data folder are clear errors", () => {
-  assert.throws(() => runEvaluate({ model: run.runDir, data: run.dataDir, patients: "50-60", log: () => undefined }), /"50-60" matches no patient/);
-  assert.throws(() => runEvaluate({ model: run.runDir, data: join(run.root, "nope"), log: () => undefined }), /not a recognised data set/);
+test("a selector that matches nobody and a missing data folder are clear errors", async () => {
+  await assert.rejects(runEvaluate({ model: run.runDir, data: run.dataDir, patients: "50-60", log: () => undefined }), /"50-60" matches no patient/);
+  await assert.rejects(runEvaluate({ model: run.runDir, data: join(run.root, "nope"), log: () => undefined }), /not a recognised data set/);
 });
 
 test("keepExtremes keeps the n best and n worst, ties in case order", () => {
@@ -85,7 +85,7 @@ test("keepExtremes keeps the n best and n worst, ties in case order", () => {
 
 test("a contour-task model is scored against the contour band made from the truth", async () => {
   const contour = await tinyRun("cardioseg-evaluate-contour-", ["data.task=contour"]);
-  const r = runEvaluate({ model: contour.runDir, data: contour.dataDir, patients: "1", overlays: 0, log: () => undefined });
+  const r = await runEvaluate({ model: contour.runDir, data: contour.dataDir, patients: "1", overlays: 0, log: () => undefined });
   assert.deepEqual(r.report.classes, ["background", "contour"]);
   assert.equal(r.report.cases.length, 2);
   assert.equal(r.overlays.length, 0);

@@ -44,7 +44,7 @@ before(async () => {
   for (let p = 0; p < nx * ny; p++) grey[p] = Math.min(255, Math.max(0, Math.round(image.data[p] / 4)));
   writeFileSync(inputs.png, encodePngMask(grey, nx, ny));
   writeFileSync(inputs.corrupt, Buffer.from("this is not a NIfTI file at all"));
-  summary = runPredict({
+  summary = await runPredict({
     model: run.runDir, out: out(), formats: ["nifti", "png", "contours", "seg"], tta: true, lcc: true, log: () => undefined,
     inputs: [inputs.oblique, inputs.missing, inputs.cine4d, inputs.png, CINE, inputs.corrupt],
   });
@@ -81,15 +81,16 @@ test("PNG input gives a PNG mask of the same size", () => {
   assert.ok(!existsSync(join(out(), "slice", "seg.dcm")), "no SEG for a PNG input");
 });
 
-test("DICOM input gives a SEG that reads back, and a NIfTI in the series' geometry", () => {
+test("DICOM input gives a SEG per series (all phases) that reads back, and a NIfTI in the series' geometry", () => {
   const vols = loadDicomSeries(CINE, { onError: () => undefined });
-  const o = summary.outputs.find((x) => x.name.startsWith("cine_") && existsSync(join(out(), x.name, "seg.dcm")))!;
-  assert.ok(o, "a SEG was written");
+  const o = summary.outputs.find((x) => x.name === "cine_series2")!;
+  assert.ok(o, "the one-phase series was predicted");
   const pred = readNifti(join(out(), o.name, `${o.name}_pred.nii.gz`));
   const source = vols.find((v) => v.dims.slice(0, 3).join("x") === pred.dims.slice(0, 3).join("x"))!;
   assert.ok(source, `a source volume of dims ${pred.dims.join("x")}`);
   pred.affine.forEach((a, i) => assert.ok(Math.abs(a - source.affine[i]) < 1e-3, `affine[${i}] ${a} vs ${source.affine[i]}`));
-  const seg = dicomParser.parseDicom(readFileSync(join(out(), o.name, "seg.dcm")));
+  // The default SEG is one per series of the study, in OUT/<study>/ (test/infer/study.test.ts has the rest).
+  const seg = dicomParser.parseDicom(readFileSync(join(out(), "cine", "seg_series2.dcm")));
   assert.equal(seg.string("x00080016"), "1.2.840.10008.5.1.4.1.1.66.4");
   assert.equal(seg.string("x00080060"), "SEG");
   const segments = (seg.elements.x00620002?.items ?? []).map((it) => it.dataSet!.string("x00620005"));

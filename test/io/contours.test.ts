@@ -61,7 +61,7 @@ for (const ref of refs) {
   });
 }
 
-test("Sunnybrook slice labels: 3 inside i, 2 between o and i", { skip: skipUnless(CONTOURS) }, () => {
+test("Sunnybrook slice labels: 3 inside i, 2 between o and i, 255 where a missing contour leaves it unknown", { skip: skipUnless(CONTOURS) }, () => {
   const i = readContourFile(join(CONTOURS, "i-contours/IM-0001-0059-icontour-manual.txt"));
   const o = readContourFile(join(CONTOURS, "o-contours/IM-0001-0059-ocontour-manual.txt"));
   const lab = labelsFromContours(256, 256, i, o);
@@ -72,7 +72,15 @@ test("Sunnybrook slice labels: 3 inside i, 2 between o and i", { skip: skipUnles
   const mi = fromRuns(ri.runs, 256 * 256), mo = fromRuns(ro.runs, 256 * 256);
   assert.equal(count(2), mo.reduce((a, v, k) => a + (v && !mi[k] ? 1 : 0), 0));
   assert.equal(count(1), 0);
-  assert.equal(labelsFromContours(256, 256, i).reduce((a, b) => a + (b === 2 ? 1 : 0), 0), 0);
+  // An i-contour alone: the cavity, and "not annotated" (255) everywhere else.
+  const onlyI = labelsFromContours(256, 256, i);
+  assert.equal(onlyI.reduce((a, b) => a + (b === 2 || b === 0 ? 1 : 0), 0), 0);
+  assert.equal(onlyI.reduce((a, b) => a + (b === 3 ? 1 : 0), 0), ri.count);
+  assert.equal(onlyI.reduce((a, b) => a + (b === 255 ? 1 : 0), 0), 256 * 256 - ri.count);
+  // An o-contour alone: its inside is myocardium or cavity, unknown which.
+  const onlyO = labelsFromContours(256, 256, undefined, o);
+  assert.equal(onlyO.reduce((a, b) => a + (b === 255 ? 1 : 0), 0), ro.count);
+  assert.equal(onlyO.reduce((a, b) => a + (b === 2 || b === 3 ? 1 : 0), 0), 0);
 });
 
 test("marching squares gives back contours that rasterise to the same mask", { skip: skipUnless(CONTOURS) }, () => {

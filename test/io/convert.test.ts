@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { convertInput } from "../../src/io/convert.js";
+import { detectDataset, loadDataset } from "../../src/io/datasets/index.js";
 import { readNifti } from "../../src/io/nifti/index.js";
 import { readDicomFile } from "../../src/io/dicom/index.js";
 import { readPng } from "../../src/io/png.js";
@@ -38,7 +39,8 @@ test("Sunnybrook: every contoured DICOM becomes an image/label pair matching the
     const outer = refs.find((r) => r.n === n && r.kind === "o");
     const size = inner.cols * inner.rows;
     const i = fromRuns(inner.runs, size), o = outer ? fromRuns(outer.runs, size) : new Uint8Array(size);
-    const expected = Uint8Array.from(i, (v, k) => (v ? 3 : o[k] ? 2 : 0));
+    // Without an o-contour, what lies outside the cavity is not annotated (255).
+    const expected = Uint8Array.from(i, (v, k) => (v ? 3 : !outer ? 255 : o[k] ? 2 : 0));
     assert.deepEqual(Buffer.from(gt.data), Buffer.from(expected), `labels of image ${n}`);
     // the image voxels are the DICOM's
     const dcm = readDicomFile(join(SUNNYBROOK, "dicoms", "SCD0000101", `${n}.dcm`));
@@ -47,6 +49,12 @@ test("Sunnybrook: every contoured DICOM becomes an image/label pair matching the
   }
   const report = JSON.parse(readFileSync(join(out, "convert-report.json"), "utf8")) as { written: string[] };
   assert.equal(report.written.length, summary.written.length);
+  // The output is a data set every command reads: one patient folder, MYO and LV annotated.
+  assert.equal(detectDataset(out), "generic");
+  const ds = loadDataset(out);
+  assert.equal(ds.cases.length, numbers.length);
+  assert.deepEqual([...new Set(ds.cases.map((c) => c.patient))], ["SCD0000101"]);
+  assert.deepEqual(ds.structures, ["MYO", "LV"]);
 });
 
 test("ACDC patient: float32 image and uint8 labels with the source affine", { skip: skipUnless(join(SHARED, "acdc")) }, () => {

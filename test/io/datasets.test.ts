@@ -57,6 +57,8 @@ test("Sunnybrook root: one case per contoured DICOM, labels match skimage raster
   const lv = labels.data.reduce((a, v) => a + (v === 3 ? 1 : 0), 0);
   assert.equal(lv, refs.find((r) => r.n === 48 && r.kind === "i")?.count);
   assert.equal(labels.data.reduce((a, v) => a + (v === 2 ? 1 : 0), 0), 0); // no o-contour for image 48
+  assert.equal(labels.data.reduce((a, v) => a + (v === 255 ? 1 : 0), 0), 256 * 256 - lv); // so outside the cavity is not annotated
+  assert.deepEqual(ds.structures, ["MYO", "LV"]);
 });
 
 function volume(nx: number, ny: number, nz: number, f: (i: number) => number): ImageVolume {
@@ -98,4 +100,30 @@ test("an unrecognised folder is an IoError naming it", () => {
   const dir = tempDir("empty");
   assert.equal(detectDataset(dir), undefined);
   assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof IoError && e.file === dir);
+});
+
+test("generic folder of patient folders: the folder names the patient; a dataset.json manifest names the structures", () => {
+  const dir = tempDir("nested");
+  const img = volume(6, 5, 1, (i) => i);
+  for (const [patient, stems] of [["P1", ["P1_a", "P1_b"]], ["P2", ["P2_a"]]] as const) {
+    mkdirSync(join(dir, patient));
+    for (const s of stems) {
+      writeNifti(join(dir, patient, `${s}.nii.gz`), img, { as: "float32" });
+      writeNiftiLabels(join(dir, patient, `${s}_gt.nii.gz`), labelLike(img, Uint8Array.from(img.data, (v) => v % 4)));
+    }
+  }
+  writeFileSync(join(dir, "P1", "P1_a_overlay.png"), "a picture convert --png writes, not a case");
+  mkdirSync(join(dir, "dicom-only"));
+  writeFileSync(join(dir, "dicom-only", "x.dcm"), Buffer.alloc(10));
+  assert.equal(detectDataset(dir), "generic");
+  let ds = loadDataset(dir);
+  assert.deepEqual(ds.cases.map((c) => [c.patient, c.id, c.labelPaths.length]), [["P1", "P1_a", 1], ["P1", "P1_b", 1], ["P2", "P2_a", 1]]);
+  assert.equal(ds.structures, undefined);
+  writeFileSync(join(dir, "dataset.json"), JSON.stringify({ format: "cardioseg-dataset-1", structures: ["MYO", "LV"] }));
+  ds = loadDataset(dir);
+  assert.deepEqual(ds.structures, ["MYO", "LV"]);
+  writeFileSync(join(dir, "dataset.json"), JSON.stringify({ format: "cardioseg-dataset-1", structures: "LV" }));
+  assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof IoError && e.file.endsWith("dataset.json") && /"structures" must be a list/.test(e.message));
+  writeFileSync(join(dir, "dataset.json"), "{");
+  assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof IoError && /not valid JSON/.test(e.message));
 });

@@ -8,11 +8,12 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { decodeNifti, writeNifti } from "../../src/io/nifti/index.js";
+import { decodeNifti, readNifti, writeNifti } from "../../src/io/nifti/index.js";
 import { loadDicomSeries, readDicomBytes, scanDicomFolder, type DicomFileError } from "../../src/io/dicom/index.js";
 import { IoError } from "../../src/io/errors.js";
 import { geometryProblem, type ImageVolume } from "../../src/io/image.js";
 import { convertInput } from "../../src/io/convert.js";
+import { loadDataset } from "../../src/io/datasets/index.js";
 import { rasterizePolygon } from "../../src/io/contours.js";
 import { writeFileAtomic } from "../../src/util/fs.js";
 import { walkFiles } from "../../src/util/walk.js";
@@ -150,21 +151,26 @@ test("folder walks report dangling links, link loops and what lies beyond the de
   }
 });
 
-test("convert: labels outside the class list fail their case naming the values; the rest is written", () => {
+test("convert: labels outside the class list fail their case naming the values (255, not annotated, passes); the rest is written", () => {
   const dir = tempDir(), out = join(dir, "out");
   try {
     const img = niftiBytes();
     writeFileSync(join(dir, "a.nii"), img);
-    writeFileSync(join(dir, "a_gt.nii"), niftiBytes({ values: Array.from({ length: 90 }, (_, i) => (i < 3 ? 7 : i === 3 ? 255 : i % 4)), as: "uint8" }));
+    writeFileSync(join(dir, "a_gt.nii"), niftiBytes({ values: Array.from({ length: 90 }, (_, i) => (i < 3 ? 7 : i === 3 ? 9 : i === 4 ? 255 : i % 4)), as: "uint8" }));
     writeFileSync(join(dir, "b.nii"), img);
     writeFileSync(join(dir, "b_gt.nii"), niftiBytes({ values: Array.from({ length: 90 }, (_, i) => i % 4), as: "uint8" }));
     const summary = convertInput(dir, out);
     assert.equal(summary.problems.length, 1);
-    assert.match(summary.problems[0].message, /a_gt\.nii: label values 7 \(3 voxels\), 255 \(1 voxel\) are outside the class list 0\.\.3 \(background, RV, MYO, LV\)/);
+    assert.match(summary.problems[0].message, /a_gt\.nii: label values 7 \(3 voxels\), 9 \(1 voxel\) are outside the class list 0\.\.3 \(background, RV, MYO, LV\)$/);
     assert.deepEqual(readdirSync(out).sort(), ["b.nii.gz", "b_gt.nii.gz", "convert-report.json"]);
-    // A wider class list accepts 7 but still not 255.
+    // A wider class list accepts 7 but still not 9; the 255 voxel (not annotated) is copied as it is.
     const wide = convertInput(dir, join(dir, "out2"), { classes: ["bg", "a", "b", "c", "d", "e", "f", "g"] });
-    assert.match(wide.problems[0].message, /label value 255 \(1 voxel\) is outside the class list 0\.\.7/);
+    assert.match(wide.problems[0].message, /label value 9 \(1 voxel\) is outside the class list 0\.\.7/);
+    const only255 = niftiBytes({ values: Array.from({ length: 90 }, (_, i) => (i === 4 ? 255 : i % 4)), as: "uint8" });
+    writeFileSync(join(dir, "a_gt.nii"), only255);
+    const partial = convertInput(dir, join(dir, "out3"));
+    assert.deepEqual(partial.problems, []);
+    assert.equal(readNifti(join(dir, "out3", "a_gt.nii.gz")).data[4], 255);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -230,6 +236,27 @@ test("cardioseg convert exits 1 when any case failed, after writing the others",
   } finally {
     process.exitCode = 0;
     console.error = error;
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a converted folder's dataset.json is checked against its schema, naming the file and the field", () => {
+  const dir = tempDir();
+  try {
+    writeFileSync(join(dir, "a.nii"), niftiBytes());
+    const manifest = join(dir, "dataset.json");
+    writeFileSync(manifest, JSON.stringify({ format: "cardioseg-dataset-1", structures: ["LV", 7] }));
+    assert.throws(() => loadDataset(dir), (e: unknown) => e instanceof IoError && e.file === manifest
+      && /not a valid cardioseg data set manifest: structures\[1\]: .*expected string/.test(e.message));
+    writeFileSync(manifest, JSON.stringify({ format: "other", structures: ["LV"] }));
+    assert.throws(() => loadDataset(dir), /dataset\.json: not a valid cardioseg data set manifest: format: not a cardioseg data set manifest/);
+    rmSync(manifest);
+    mkdirSync(manifest);
+    assert.throws(() => loadDataset(dir), /dataset\.json: is a folder, not a file/);
+    rmSync(manifest, { recursive: true });
+    writeFileSync(manifest, JSON.stringify({ format: "cardioseg-dataset-1", structures: ["MYO", "LV"], labels: { 255: "not annotated" } }));
+    assert.deepEqual(loadDataset(dir).structures, ["MYO", "LV"]);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

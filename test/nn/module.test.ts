@@ -231,3 +231,53 @@ test("layers reject bad configurations and inputs with clear errors", () => {
   });
   bn.dispose();
 });
+
+test("to({ memoryFormat: channelsLast }) re-lays 4-d weights only; outputs equal the contiguous model's", () => {
+  manualSeed(3);
+  const net = new nn.Sequential(new nn.Conv2d(3, 8, 3, { padding: 1 }), new nn.BatchNorm2d(8), new nn.ReLU(true), new nn.Conv2d(8, 4, 1));
+  const x = randn([2, 3, 9, 7]).keep();
+  const before = tidy(() => net.forward(x).toFloat32Array());
+  const bias = (net.at(0) as nn.Conv2d).bias;
+  net.to({ memoryFormat: "channelsLast" });
+  const conv = net.at(0) as nn.Conv2d;
+  assert.ok(conv.weight.isContiguous("channelsLast") && !conv.weight.isContiguous("contiguous"));
+  assert.equal(conv.bias, bias, "1-d parameters are left as they are");
+  assert.ok(net.parameters().every((p) => p.requiresGrad), "still parameters");
+  tidy(() => {
+    const out = net.forward(x);
+    assert.ok(out.isContiguous("channelsLast"), "activations follow the weights into NHWC");
+    const after = out.toFloat32Array();
+    before.forEach((v, i) => assert.ok(Math.abs(v - after[i]) < 1e-5, `element ${i}: ${v} vs ${after[i]}`));
+  });
+  x.dispose();
+  net.dispose();
+});
+
+test("to() moves tensors in place: parameters, buffers and gradients keep their identity (float64 too)", async () => {
+  const { SGD } = await import("../../src/optim/index.js");
+  manualSeed(4);
+  const net = new nn.Sequential(new nn.Conv2d(2, 3, 3, { padding: 1 }), new nn.BatchNorm2d(3));
+  const params = net.parameters(), buffers = net.buffers();
+  const opt = new SGD([{ params, lr: 0.1 }], { lr: 0.1, momentum: 0.9 });
+  tidy(() => net.forward(randn([2, 2, 5, 5])).sum().backward());
+  const values = tidy(() => params.map((p) => p.toArray() as Float32Array));
+  net.to("float64");
+  net.to({ memoryFormat: "channelsLast" });
+  assert.ok(net.parameters().every((p, i) => p === params[i]), "the same Tensor objects");
+  assert.ok(net.buffers().every((b, i) => b === buffers[i]));
+  assert.ok(params.every((p) => p.dtype === "float64" && !p.isDisposed && p.requiresGrad && p.isLeaf));
+  assert.equal((net.at(1) as nn.BatchNorm2d).numBatchesTracked?.dtype, "int64", "integer buffers keep their dtype");
+  assert.ok((net.at(0) as nn.Conv2d).weight.isContiguous("channelsLast"));
+  tidy(() => {
+    params.forEach((p, i) => {
+      assert.equal(p.grad?.dtype, "float64", "gradients move with their parameters");
+      assert.deepEqual(Array.from(p.toArray() as Float64Array), Array.from(values[i]), "values kept");
+    });
+  });
+  // The optimiser built before to() steps the moved tensors.
+  opt.step();
+  tidy(() => assert.ok(params.some((p, i) => (p.toArray() as Float64Array)[0] !== values[i][0]), "the step reached the moved parameters"));
+  tidy(() => net.forward(randn([1, 2, 5, 5], { dtype: "float64" })).sum().backward());
+  opt.disposeState();
+  net.dispose();
+});

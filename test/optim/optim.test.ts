@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tidy, type Tensor } from "../../src/tensor/index.js";
+import { Generator, randn, tidy, type Tensor } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/tensor/safetensors.js";
 import { Adam, AdamW, SGD, type Optimizer, type OptimizerMeta, type Hyper } from "../../src/optim/index.js";
 import { assertClose, loadCases, tensorOf, type Encoded } from "../engine-reference/fixtures.js";
@@ -106,4 +106,35 @@ test("bad hyperparameters and mismatched state are clear errors", () => {
   const adam = new Adam([p]);
   assert.throws(() => adam.loadStateDict(new SGD([p], { lr: 1 }).stateDict()), /saved by SGD/);
   p.dispose();
+});
+
+test("multi-tensor (foreach) steps equal the per-parameter steps bit for bit", () => {
+  const shapes = [[4, 3, 3, 3], [4], [7, 5], [2, 2, 1, 1]];
+  const make = (): Tensor[] => shapes.map((s, k) => tidy(() => randn(s, { generator: new Generator(k + 1) })).requiresGrad_(true).keep());
+  const builders: Array<[string, (ps: Tensor[]) => Optimizer<Hyper>]> = [
+    ["SGD momentum + decay", (ps) => new SGD([{ params: ps.slice(0, 2) }, { params: ps.slice(2), lr: 0.05 }], { lr: 0.1, momentum: 0.9, weightDecay: 1e-3 }) as unknown as Optimizer<Hyper>],
+    ["SGD nesterov + dampening 0", (ps) => new SGD(ps, { lr: 0.1, momentum: 0.8, nesterov: true }) as unknown as Optimizer<Hyper>],
+    ["Adam + L2", (ps) => new Adam(ps, { lr: 0.01, weightDecay: 0.01 }) as unknown as Optimizer<Hyper>],
+    ["AdamW", (ps) => new AdamW([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.003 }], { lr: 0.01, weightDecay: 0.05 }) as unknown as Optimizer<Hyper>],
+  ];
+  for (const [name, build] of builders) {
+    const runs = [true, false].map((useForeach) => {
+      const ps = make();
+      const opt = build(ps);
+      opt.foreach = useForeach;
+      for (let step = 0; step < 3; step++) {
+        ps.forEach((p, k) => {
+          p.zeroGrad();
+          // The last parameter gets no gradient at the first step (it joins the group's updates later).
+          if (step > 0 || k < ps.length - 1) tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
+        });
+        opt.step();
+      }
+      const out = ps.map((p) => tidy(() => p.detach().toFloat32Array()));
+      opt.disposeState();
+      ps.forEach((p) => p.dispose());
+      return out;
+    });
+    runs[0].forEach((v, k) => assert.deepEqual(v, runs[1][k], `${name}: parameter ${k}`));
+  }
 });

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PNG } from "pngjs";
-import { caseMeanDice, scoreCases } from "../../src/eval/score.js";
+import { caseMeanDice, scoreCases, type ScoreReport } from "../../src/eval/score.js";
+import { bestAndWorstCases } from "../../src/report/html.js";
 import { writeRunReport } from "../../src/report/build.js";
 import { parseTrainingLog } from "../../src/report/run-folder.js";
 import { Canvas } from "../../src/report/raster.js";
@@ -149,4 +150,12 @@ test("a malformed scores.json is refused naming the file and the field; log prob
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test("best and worst cases never overlap, also with a single case", () => {
+  const report = (means: number[]): ScoreReport => ({ cases: means.map((m, i) => ({ id: `c${i}`, dice: { LV: m } })) } as unknown as ScoreReport);
+  assert.deepEqual(bestAndWorstCases(report([0.9]), 3), { best: [report([0.9]).cases[0]], worst: [] });
+  const four = bestAndWorstCases(report([0.5, 0.9, 0.1, 0.7]), 3);
+  assert.deepEqual(four.best.map((c) => c.id), ["c1", "c3"]);
+  assert.deepEqual(four.worst.map((c) => c.id), ["c2", "c0"]);
 });

@@ -33,7 +33,7 @@ test("dotted key=value overrides with YAML values", () => {
   assert.equal(c.optim.lr, 1e-3);
   assert.deepEqual(c.model.multiGrid, [1, 2]);
   assert.equal(c.data.trainPatients, "001-080");
-  assert.equal(c.data.augment, false);
+  assert.equal(c.data.augment.enabled, false, "data.augment=false switches the section off");
   assert.equal(applyOverrides(c, ["model.multiGrid=null"]).model.multiGrid, null);
   assert.deepEqual(parseOverride("a.b=3"), { a: { b: 3 } });
 });

@@ -11,12 +11,15 @@ export function registerConvert(program: Command): void {
     .requiredOption("-o, --out <dir>", "output folder")
     .option("--png", "also write a PNG overlay (image + coloured labels) per case", false)
     .option("-q, --quiet", "print only the summary", false)
-    .option("--classes <names>", "comma-separated label class names, 0 first; labels beyond them fail their case", "background,RV,MYO,LV")
+    .option("--classes <names>", "comma-separated label class names, 0 first; labels beyond them (but 255, not annotated) fail their case", "background,RV,MYO,LV")
     .addHelpText("after", `
 Output:
   Sunnybrook  DIR/<patient>/<patient>_<N>.nii.gz and <patient>_<N>_gt.nii.gz for every contoured
-              DICOM (labels: 0 background, 2 myocardium where an o-contour exists, 3 LV cavity)
-  ACDC        DIR/<patient>/<patient>_frameNN.nii.gz and _gt.nii.gz (float32 image, uint8 labels)
+              DICOM (labels: 0 background, 2 myocardium, 3 LV cavity; 255 = not annotated: outside
+              the cavity on images without an o-contour), DIR/dataset.json (structures MYO, LV)
+  ACDC        DIR/<patient>/<patient>_frameNN.nii.gz and _gt.nii.gz (float32 image, uint8 labels),
+              DIR/dataset.json
+              Both are read back by every command (train, evaluate, convert) as patient folders.
   folder      DIR/<name>.nii.gz and <name>_gt.nii.gz for X.nii.gz + X_gt.nii.gz or images/ + labels/
   DICOM       DIR/series<number>[_<description>][_phaseNN].nii.gz, one volume per series and cine phase
   always      DIR/convert-report.json listing written files and skipped inputs with the reason

@@ -12,6 +12,7 @@ interface ScoreOptions {
   classes: string;
   json?: string;
   skipMissing?: boolean;
+  structures?: string;
 }
 
 export function parseClassList(text: string): string[] {
@@ -28,12 +29,14 @@ export function registerScore(program: Command): void {
     .requiredOption("--gt <dir>", "folder of ground-truth label maps")
     .option("--classes <names>", "comma-separated class names, label 0 first", ACDC_CLASSES.join(","))
     .option("--json <file>", "write the scores as JSON")
+    .option("--structures <names>", "score only these structures, e.g. LV,MYO (the others count as background)")
     .option("--skip-missing", "skip (and list) predictions without a truth file instead of failing")
     .action((opts: ScoreOptions) => {
       const report = scoreFolders({
         predDir: opts.pred,
         gtDir: opts.gt,
         classes: parseClassList(opts.classes),
+        structures: opts.structures ? parseClassList(opts.structures) : undefined,
         skipMissing: opts.skipMissing,
         onCase: (i, n, id) => {
           if (process.stderr.isTTY) process.stderr.write(`\rscoring ${i}/${n} ${id}\x1b[K${i === n ? "\n" : ""}`);

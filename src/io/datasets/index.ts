@@ -29,9 +29,20 @@ export function loadDataset(root: string, kind: DatasetKind | undefined = detect
   throw new IoError(root, "not a recognised data set (expected an ACDC root, a Sunnybrook root with link.csv, or a folder of image/label files)");
 }
 
+/** Patient → group (ACDC Info.cfg "Group": NOR, MINF, DCM, HCM, RV) for the cases that name one. */
+export function patientGroups(ds: Dataset): Map<string, string> {
+  const groups = new Map<string, string>();
+  for (const c of ds.cases) {
+    const g = c.info.group;
+    if (typeof g === "string" && g.trim() !== "") groups.set(c.patient, g.trim());
+  }
+  return groups;
+}
+
 /**
  * Image and labels of a case, checked to share geometry and to hold only values of `classes`
- * (ACDC's four by default): a label 7 or 255 is refused, naming the label file and the values.
+ * (ACDC's four by default): a label 7 is refused, naming the label file and the values. UNANNOTATED (255)
+ * passes: it marks voxels the expert did not annotate (README, "Partially annotated labels").
  */
 export function loadCase(c: DatasetCase, classes: readonly string[] = ACDC_LABEL_NAMES): { image: ImageVolume; labels: LabelVolume | undefined } {
   const image = c.loadImage();

@@ -1,17 +1,20 @@
 // sunnybrook.ts — the Sunnybrook Cardiac Data layout: dicoms/<patient>/<N>.dcm, expert contours in
 // contourfiles/<original id>/{i,o}-contours/IM-0001-NNNN-{i,o}contour-manual.txt (NNNN = N), and
 // link.csv mapping patient ids to original ids. One case per contoured image; labels are drawn
-// from the contours in ACDC numbering (3 LV cavity, 2 myocardium where an o-contour exists).
+// from the contours in ACDC numbering (3 LV cavity, 2 myocardium, 0 background; 255 = not annotated
+// outside the cavity where the image has no o-contour: see labelsFromContours). No RV is drawn.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { IoError, readInputText } from "../errors.js";
 import { readDicomFile } from "../dicom/index.js";
-import { rasterizeContourFile } from "../contours.js";
+import { labelsFromContourFiles } from "../contours.js";
 import { labelLike } from "../image.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
 import { pushAll } from "../../util/array.js";
 
 const CONTOUR_FILE = /^IM-(\d+)-(\d+)-([io])contour-manual\.txt$/;
+/** Sunnybrook draws the LV endocardium and epicardium only: no RV. */
+export const SUNNYBROOK_STRUCTURES: readonly string[] = ["MYO", "LV"];
 
 export interface SunnybrookLink {
   patient: string;
@@ -47,7 +50,7 @@ export function loadSunnybrook(root: string): Dataset {
     problems.push(problemOf(linkFile, err));
   }
   for (const link of links) pushAll(cases, patientCases(root, link, problems));
-  return { kind: "sunnybrook", root, cases, problems };
+  return { kind: "sunnybrook", root, cases, problems, structures: SUNNYBROOK_STRUCTURES };
 }
 
 /** Contour files of one original id, grouped by image number N. */
@@ -103,12 +106,7 @@ function sunnybrookCase(link: SunnybrookLink, n: number, imagePath: string, file
       const image = loadImage();
       const [cols, rows, nz = 1] = image.dims;
       if (nz !== 1) throw new IoError(imagePath, `contours need a single-slice image, got ${image.dims.join("x")}`);
-      const mask = new Uint8Array(cols * rows);
-      // Outer first, inner over it: 2 between the contours, 3 inside the inner one.
-      for (const [file, value] of [[files.outer, 2], [files.inner, 3]] as const) {
-        if (file) rasterizeContourFile(file, cols, rows, mask, value);
-      }
-      return labelLike(image, mask);
+      return labelLike(image, labelsFromContourFiles(cols, rows, files.inner, files.outer));
     },
   };
 }

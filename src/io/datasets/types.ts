@@ -37,6 +37,11 @@ export interface Dataset {
   readonly cases: DatasetCase[];
   /** Files skipped while listing (missing, unreadable, malformed), each with the reason. */
   readonly problems: DatasetProblem[];
+  /**
+   * Structures the labels annotate (class names, e.g. ["MYO", "LV"] for Sunnybrook, which draws no
+   * RV); absent = every structure of the task. `evaluate` scores only these by default.
+   */
+  readonly structures?: readonly string[];
 }
 
 export function problemOf(file: string, err: unknown): DatasetProblem {

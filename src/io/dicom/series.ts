@@ -6,6 +6,7 @@
 // stack by image size, orientation and pixel spacing. A bad file (or a bad stack) is reported,
 // never fatal: every good series in the folder is still returned.
 import { walkFiles } from "../../util/walk.js";
+import { pushAll } from "../../util/array.js";
 import { IoError, messageOf } from "../errors.js";
 import type { ImageVolume } from "../image.js";
 import { along, sliceGeometry } from "./geometry.js";
@@ -127,7 +128,7 @@ function groupSeries(instances: readonly DicomInstance[], errors: DicomFileError
       warnings.push(`${list[0].file}: every instance of series ${uidOf(list[0])} has its own FrameOfReferenceUID; ignored, slices stacked by their geometry`);
       groups.push(list);
     } else {
-      groups.push(...byFrame);
+      pushAll(groups, byFrame);
     }
   }
   const perUid = new Map<string, number>();

@@ -1,0 +1,97 @@
+// acdc-train.ts: what a user of `cardioseg train` feels. (1) The acdc-cpu training step with its
+// augmentation — the real loader (gathering on the timed thread), the batched libtorch
+// augmentation, DeepLab v3+ ResNet-18 OS16, batch 8, 160x160, AdamW, Dice + CE, channels-last as
+// the trainer runs it — against the same model in PyTorch eager with per-sample torchvision-style
+// augmentation (bench/acdc_train_bench.py). (2) `cardioseg train --config configs/acdc-cpu.yaml`
+// itself, as a child process, reporting iterations per second of its training loop.
+// Both read ACDC patients from ../shared/data/acdc when present, else the synthetic phantoms.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeepLabV3 } from "../src/models/index.js";
+import { tidy } from "../src/tensor/index.js";
+import { batchTensors } from "../src/train/augment.js";
+import { applyOverrides, loadConfigFile, type ExperimentConfig } from "../src/train/config.js";
+import { buildTrainingData } from "../src/train/data.js";
+import { segmentationLoss } from "../src/train/losses.js";
+import { buildOptimizer } from "../src/train/optimizer.js";
+import { projectRoot } from "../src/util/project.js";
+import type { Benchmark, BenchInstance } from "./types.js";
+
+const ACDC = join(projectRoot(), "..", "shared", "data", "acdc");
+const PRESET = join(projectRoot(), "configs", "acdc-cpu.yaml");
+
+/** acdc-cpu on ten ACDC patients (or phantoms), for a quick set-up; `extra` overrides (bench/dist-worker.ts). */
+export function benchConfig(extra: readonly string[] = []): ExperimentConfig {
+  const data = existsSync(ACDC)
+    ? [`data.root=${JSON.stringify(ACDC)}`, "data.trainPatients=001-010", "data.valPatients=\"011\""]
+    : ["data.source=synthetic", "data.syntheticPatients=6", "data.trainPatients=", "data.valPatients="];
+  return applyOverrides(loadConfigFile(PRESET), [...data, ...extra]);
+}
+
+function trainStepInstance(): BenchInstance {
+  const cfg = benchConfig();
+  const data = buildTrainingData(cfg);
+  const model = new DeepLabV3(cfg.model).train();
+  if (cfg.channelsLast) model.to({ memoryFormat: "channelsLast" });
+  const { optimizer } = buildOptimizer(model, cfg.optim);
+  return {
+    step() {
+      optimizer.zeroGrad();
+      const batch = data.train.nextSync();
+      tidy(() => {
+        const { images, labels } = batchTensors(batch, "cpu", cfg.model.numClasses);
+        segmentationLoss(model.forward(images).out, labels, cfg.loss).backward();
+      });
+      optimizer.step();
+    },
+    dispose() {
+      void data.train.close();
+      optimizer.disposeState();
+      model.dispose();
+    },
+  };
+}
+
+export const acdcTrainStepBenchmark: Benchmark = {
+  name: "acdc_cpu_train_step_augmented",
+  description: "acdc-cpu step: loader + augmentation + DeepLabV3+ R18 OS16, batch 8, 160x160",
+  iterations: 3,
+  warmup: 2,
+  setup: trainStepInstance,
+};
+
+export interface TrainSpeedReport {
+  iterations: number;
+  /** Iterations per second of the training loop (from metrics.jsonl, after the first log line). */
+  itPerS: number;
+  /** The whole command: data loading, training, the final validation and checkpoint. */
+  wallS: number;
+  data: string;
+  command: string;
+}
+
+/** Runs `cardioseg train --config configs/acdc-cpu.yaml train.iterations=N` and reads its speed. */
+export function trainItsPerSecond(iterations: number): TrainSpeedReport {
+  const out = mkdtempSync(join(tmpdir(), "cardioseg-bench-train-"));
+  const data = existsSync(ACDC) ? ["--data", ACDC] : ["data.source=synthetic", "data.trainPatients=", "data.valPatients="];
+  const args = [join(projectRoot(), "dist", "src", "cli", "main.js"), "train", "--config", PRESET, ...data, "--out", out,
+    "--progress", "silent", `train.iterations=${iterations}`, "train.logEvery=10"];
+  try {
+    const t0 = performance.now();
+    const r = spawnSync(process.execPath, args, { encoding: "utf8", env: process.env });
+    const wallS = (performance.now() - t0) / 1000;
+    if (r.status !== 0) throw new Error(`cardioseg train failed (${r.status}): ${r.stderr.slice(-2000)}`);
+    const lines = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n")
+      .map((l) => JSON.parse(l) as { iter: number; time_s?: number; loss?: number })
+      .filter((l) => l.loss !== undefined && l.time_s !== undefined);
+    const first = lines[0], last = lines[lines.length - 1];
+    const itPerS = (last.iter - first.iter) / ((last.time_s as number) - (first.time_s as number));
+    const where = existsSync(ACDC) ? `--data ${ACDC}` : "data.source=synthetic";
+    const command = `cardioseg train --config configs/acdc-cpu.yaml ${where} train.iterations=${iterations}`;
+    return { iterations, itPerS, wallS, data: existsSync(ACDC) ? ACDC : "synthetic phantoms", command };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
