@@ -61,6 +61,12 @@ function describe(patients: readonly string[]): string {
   return `${patients.length}: ${patients[0]} … ${patients[patients.length - 1]}`;
 }
 
+/** `val: none` holds out no patient: training uses them all and the run has no validation. */
+export function isNoValidation(sel: PatientSelector): boolean {
+  const t = tokens(sel);
+  return t.length === 1 && t[0] === "none";
+}
+
 export function splitPatients(patients: readonly string[], spec: SplitSpec): PatientSplit {
   const all = [...new Set(patients)].sort();
   if (all.length < 2) throw new Error(`split: need at least 2 patients (training and validation are split by patient), have ${all.length}${all.length ? `: ${all[0]}` : ""}`);
@@ -75,6 +81,9 @@ export function splitPatients(patients: readonly string[], spec: SplitSpec): Pat
     const nVal = Math.min(all.length - 1, Math.max(1, Math.round(spec.valFraction * all.length)));
     val = order.slice(0, nVal).sort();
     train = order.slice(nVal).sort();
+  } else if (isNoValidation(spec.val)) {
+    // A final model trained on every patient (the shipped model): nothing is held out.
+    return { train: selectPatients(all, spec.train, "train"), val: [] };
   } else {
     const valIsRest = tokens(spec.val).some((t) => t === "rest" || t === "*");
     if (valIsRest) {

@@ -26,7 +26,8 @@ export interface DataConfig {
   spacing: number;
   /** Training crop size in pixels (square). */
   cropSize: number;
-  /** Patients used for training / validation: id ranges like "001-080" or comma lists; "" = split by valFraction. */
+  /** Patients used for training / validation: id ranges like "001-080" or comma lists; "" = split by valFraction;
+   *  valPatients "none" = train on every patient selected, no validation (a final model). */
   trainPatients: string;
   valPatients: string;
   valFraction: number;

@@ -18,7 +18,7 @@ import type { ValidationSource } from "./validate.js";
 
 export interface TrainingData {
   train: TrainLoader;
-  validation: ValidationSource;
+  validation: ValidationSource | null;
   classNames: readonly string[];
   classWeights: number[] | null;
   trainPatients: readonly string[];
@@ -124,9 +124,10 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   if (cfg.loss.classWeights !== "none") weights = classWeights(classFrequencies(trainSlices, numClasses), cfg.loss.classWeights);
   const valSlices = subsample(sides.val, cfg.train.valMaxSlices);
   const mySlices = shard ? valSlices.filter((_, i) => i % shard.worldSize === shard.rank) : valSlices;
-  const validation: ValidationSource = {
+  const validation: ValidationSource | null = split.val.length === 0 ? null : {
     batches: () => validationBatches(mySlices, { task, targetSpacing: d.spacing, size, batchSize: cfg.train.batchSize }),
   };
+  if (!validation) log("data: data.valPatients is none: every patient trains, no validation (the run keeps its last weights)");
   log(`data: ${split.train.length} train patients (${trainSlices.length} slices), ${split.val.length} val patients (${valSlices.length} slices) from ${where}`);
   return {
     train, validation, classNames: taskClassNames(task), classWeights: weights,

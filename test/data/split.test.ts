@@ -83,3 +83,9 @@ test("k-fold refuses a fold out of range and more folds than patients", () => {
   assert.throws(() => splitPatients(patients.slice(0, 3), { folds: 4, fold: 0, seed: 1 }), /4 folds need at least 4 patients/);
   assert.throws(() => splitPatients(patients, { folds: 1, fold: 0, seed: 1 }), /folds must be an integer >= 2/);
 });
+
+test("val none holds out nobody: every selected patient trains", () => {
+  const s = splitPatients(patients, { train: "001-100", val: "none" });
+  assert.deepEqual(s.train, patients);
+  assert.deepEqual(s.val, []);
+});

@@ -73,3 +73,16 @@ test("--init with another architecture is refused before training, naming the fi
   await assert.rejects(runTraining({ config, out, init: join(out, "missing"), ...quiet }), /no such run folder or checkpoint/);
   assert.ok(!existsSync(join(out, "config.json")), "nothing was trained");
 });
+
+test("data.valPatients=none trains on every patient without validation; the run keeps its last weights", async () => {
+  const out = mkdtempSync(join(tmpdir(), "no-val-"));
+  const logged: string[] = [];
+  const r = await runTraining({
+    config, out, overrides: ["train.iterations=2", "data.valPatients=none", "data.trainPatients=rest"], ...quiet, log: (l) => logged.push(l),
+  });
+  assert.equal(r.iter, 2);
+  assert.ok(existsSync(join(out, "last.safetensors")));
+  assert.ok(!existsSync(join(out, "best.safetensors")), "no validation, so no best checkpoint");
+  assert.ok(logged.some((l) => /valPatients is none/.test(l)), logged.join("\n"));
+  assert.ok(!readFileSync(join(out, "metrics.jsonl"), "utf8").includes("\"val\""));
+});
