@@ -11,7 +11,7 @@ import { packSlices, prepareTrainSlices, unpackSlices } from "./store.js";
 import { taskNumClasses } from "./tasks.js";
 import type { Slice2D, TaskSpec } from "./types.js";
 import { validationBatches, type ValidationBatch } from "./validation.js";
-import type { DatasetKind } from "../io/datasets/index.js";
+import type { DatasetKind, DatasetProblem } from "../io/datasets/index.js";
 
 export interface DataConfig {
   readonly root: string;
@@ -32,6 +32,8 @@ export interface DataConfig {
 
 export interface DataPipeline {
   readonly split: PatientSplit;
+  /** Files and cases that could not be read: reported here and skipped (training goes on without them). */
+  readonly problems: readonly DatasetProblem[];
   readonly numClasses: number;
   readonly trainSlices: readonly TrainSlice[];
   readonly valSlices: readonly Slice2D[];
@@ -43,7 +45,9 @@ export interface DataPipeline {
 
 export function buildDataPipeline(cfg: DataConfig): DataPipeline {
   const split = splitPatients(listDatasetPatients(cfg.root, cfg.kind), cfg.split);
-  const loaded = loadDatasetSlices(cfg.root, { kind: cfg.kind, keepEmpty: cfg.keepEmpty, patients: [...split.train, ...split.val] });
+  const loaded = loadDatasetSlices(cfg.root, {
+    kind: cfg.kind, keepEmpty: cfg.keepEmpty, patients: [...split.train, ...split.val], skipBadCases: true,
+  });
   const { train, val } = splitSlices(loaded.slices, split);
   if (train.length === 0) throw new Error(`${cfg.root}: no training slices for patients ${split.train.join(", ")}`);
   if (val.length === 0) throw new Error(`${cfg.root}: no validation slices for patients ${split.val.join(", ")}`);
@@ -53,7 +57,7 @@ export function buildDataPipeline(cfg: DataConfig): DataPipeline {
   const numClasses = taskNumClasses(cfg.task);
   const v = cfg.validation ?? {};
   return {
-    split, numClasses, trainSlices, valSlices: val,
+    split, problems: loaded.problems, numClasses, trainSlices, valSlices: val,
     frequencies: classFrequencies(trainSlices, numClasses),
     createLoader: (options) => new TrainLoader(packed, {
       batchSize: cfg.batchSize, size: cfg.size, targetSpacing: cfg.targetSpacing, seed: cfg.seed, augment: cfg.augment,

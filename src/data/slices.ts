@@ -27,6 +27,11 @@ export interface ExtractOptions {
   readonly maxLabel?: number;
 }
 
+export interface CasesOptions extends ExtractOptions {
+  /** When given, a case that fails its checks is passed here and skipped instead of thrown. */
+  readonly onBadCase?: (c: LabelledCase, err: unknown) => void;
+}
+
 /** The in-plane grid of a volume: [nx, ny, nz], refusing real 4D data. */
 function planeDims(v: ImageVolume, file: string, field: string): [number, number, number] {
   const d = v.dims;
@@ -96,12 +101,20 @@ export function slicesFromCase(c: LabelledCase, opts: ExtractOptions = {}): Slic
 }
 
 /** Slices of many cases; refuses an empty result with `where` in the message. */
-export function slicesFromCases(cases: Iterable<LabelledCase>, where: string, opts: ExtractOptions = {}): Slice2D[] {
+export function slicesFromCases(cases: Iterable<LabelledCase>, where: string, opts: CasesOptions = {}): Slice2D[] {
   const out: Slice2D[] = [];
   let count = 0;
   for (const c of cases) {
+    let slices: Slice2D[];
+    try {
+      slices = slicesFromCase(c, opts);
+    } catch (err) {
+      if (!opts.onBadCase) throw err;
+      opts.onBadCase(c, err);
+      continue;
+    }
     count++;
-    for (const s of slicesFromCase(c, opts)) out.push(s);
+    for (const s of slices) out.push(s);
   }
   if (count === 0) throw new Error(`${where}: no usable labelled cases found`);
   if (out.length === 0) throw new Error(`${where}: ${count} case(s) found but no labelled slices${opts.keepEmpty === false ? " with foreground" : ""}`);

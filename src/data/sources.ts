@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import { loadDataset, type DatasetCase, type DatasetKind, type DatasetProblem } from "../io/datasets/index.js";
 import { slicesFromCase, type ExtractOptions, type LabelledCase } from "./slices.js";
 import type { Slice2D } from "./types.js";
+import { pushAll } from "../util/array.js";
 
 export interface DatasetSliceOptions extends ExtractOptions {
   /** Layout; detected from the folder when absent. */
@@ -56,7 +57,7 @@ export function loadDatasetSlices(root: string, opts: DatasetSliceOptions = {}):
     try {
       const lc = loadLabelled(ds.kind, c);
       if (!lc) { unlabelled++; continue; }
-      slices.push(...slicesFromCase(lc, opts));
+      pushAll(slices, slicesFromCase(lc, opts));
       used++;
     } catch (err) {
       if (!opts.skipBadCases) throw err;

@@ -3,11 +3,15 @@
 // ACDC's naming) or X.nii.gz anywhere under the truth folder. The phase comes from ACDC's
 // Info.cfg beside either file (frame number equal to its ED or ES entry), else from an ED/ES
 // token in the name.
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { parseAcdcInfo } from "../io/datasets/index.js";
+import { IoError, readInputText } from "../io/errors.js";
+import { walkFiles } from "../util/walk.js";
 import type { Phase } from "./score.js";
 
 const NIFTI_EXT = /\.nii(\.gz)?$/i;
+const TRUTH_SUFFIX = /_gt\.nii(\.gz)?$/i;
 
 export interface CaseFiles {
   id: string;
@@ -17,44 +21,79 @@ export interface CaseFiles {
   phase: Phase | null;
 }
 
+export interface MatchedFolders {
+  /** One per prediction file, in path order. */
+  cases: CaseFiles[];
+  /** Ground-truth cases no prediction matched: scoring without them would average a subset. */
+  unpredicted: { id: string; truth: string }[];
+  /** What could not be used, one "what: why" line each (dangling links, clashing names…). */
+  problems: string[];
+}
+
 /** Every .nii/.nii.gz file under `dir`, recursively, sorted; hidden entries are skipped. */
 export function listNifti(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new Error(`${dir}: not a folder`);
-  const out: string[] = [];
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d).sort()) {
-      if (name.startsWith(".")) continue;
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (NIFTI_EXT.test(name)) out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
+  return walkNifti(dir).files;
+}
+
+function walkNifti(dir: string): { files: string[]; problems: string[] } {
+  let walk;
+  try {
+    walk = walkFiles(dir, { accept: (name) => NIFTI_EXT.test(name) });
+  } catch (err) {
+    throw new IoError(dir, (err instanceof Error ? err.message : String(err)).replace(`${dir}: `, ""));
+  }
+  return { files: walk.files, problems: walk.problems.map((p) => p.message) };
 }
 
 export function caseIdOf(file: string): string {
   return basename(file).replace(NIFTI_EXT, "");
 }
 
-/** Pairs every prediction under predDir with its truth file under gtDir. */
+/** Pairs every prediction under predDir with its truth file under gtDir (see matchFolders). */
 export function matchCases(predDir: string, gtDir: string): CaseFiles[] {
+  const m = matchFolders(predDir, gtDir);
+  if (m.problems.length > 0) throw new Error(m.problems[0]);
+  return m.cases;
+}
+
+/**
+ * Pairs predictions with truth files and lists the truth cases nobody predicted. The truth cases
+ * are the `X_gt.nii(.gz)` files when the truth folder has any (ACDC keeps images beside them),
+ * else every NIfTI file there.
+ */
+export function matchFolders(predDir: string, gtDir: string): MatchedFolders {
+  const truthWalk = walkNifti(gtDir), predWalk = walkNifti(predDir);
+  const problems = [...predWalk.problems, ...truthWalk.problems];
   const truthByName = new Map<string, string[]>();
-  for (const f of listNifti(gtDir)) {
+  for (const f of truthWalk.files) {
     const key = basename(f).toLowerCase();
     truthByName.set(key, [...(truthByName.get(key) ?? []), f]);
   }
-  const preds = listNifti(predDir);
-  if (preds.length === 0) throw new Error(`${predDir}: no .nii or .nii.gz files`);
+  if (predWalk.files.length === 0 && predWalk.problems.length === 0) throw new IoError(predDir, "no .nii or .nii.gz files");
   const seen = new Map<string, string>();
-  return preds.map((pred) => {
+  const used = new Set<string>();
+  const cases: CaseFiles[] = [];
+  for (const pred of predWalk.files) {
     const id = caseIdOf(pred);
     const earlier = seen.get(id);
-    if (earlier) throw new Error(`case ${id}: two predictions share the name (${earlier} and ${pred})`);
+    if (earlier) {
+      problems.push(`case ${id}: two predictions share the name (${earlier} and ${pred})`);
+      continue;
+    }
     seen.set(id, pred);
-    const truth = findTruth(id, truthByName);
-    return { id, pred, truth, phase: phaseOf(id, truth, pred) };
-  });
+    try {
+      const truth = findTruth(id, truthByName);
+      if (truth) used.add(truth);
+      cases.push({ id, pred, truth, phase: phaseOf(id, truth, pred) });
+    } catch (err) {
+      problems.push(err instanceof Error ? err.message : String(err));
+    }
+  }
+  const labelled = truthWalk.files.filter((f) => TRUTH_SUFFIX.test(f));
+  const truthCases = labelled.length > 0 ? labelled : truthWalk.files;
+  const unpredicted = truthCases.filter((f) => !used.has(f) && !seen.has(caseIdOf(f).replace(/_gt$/i, "")))
+    .map((truth) => ({ id: caseIdOf(truth).replace(/_gt$/i, ""), truth }));
+  return { cases, unpredicted, problems };
 }
 
 function findTruth(id: string, truthByName: Map<string, string[]>): string | null {
@@ -84,13 +123,12 @@ export function phaseOf(id: string, truth: string | null, pred: string): Phase |
   return token ? (token[1].toUpperCase() as Phase) : null;
 }
 
-/** ACDC's Info.cfg ("ED: 1", "ES: 12", …); null when absent or without ED/ES. */
+/**
+ * ACDC's Info.cfg ("ED: 1", "ES: 12", …) through the data set reader's parser; null when absent.
+ * A folder or an unreadable file in its place, or a bad ED/ES, is an IoError naming it.
+ */
 export function readInfoCfg(path: string): { ED: number; ES: number } | null {
   if (!existsSync(path)) return null;
-  const values: Record<string, number> = {};
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const m = /^\s*(\w+)\s*:\s*([-+\d.eE]+)\s*$/.exec(line);
-    if (m) values[m[1].toUpperCase()] = Number(m[2]);
-  }
-  return Number.isInteger(values.ED) && Number.isInteger(values.ES) ? { ED: values.ED, ES: values.ES } : null;
+  const info = parseAcdcInfo(readInputText(path, 1 << 20), path);
+  return { ED: info.ed, ES: info.es };
 }

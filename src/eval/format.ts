@@ -11,7 +11,7 @@ export function fmt(x: Num | undefined, digits = 4): string {
 
 /** Renders rows as a boxed table; the first row is the header, numbers are right-aligned. */
 export function textTable(rows: readonly (readonly string[])[]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const widths = rows[0].map((_, c) => rows.reduce((w, r) => Math.max(w, (r[c] ?? "").length), 0));
   const numeric = /^-?[\d.]+$|^n\/a$/;
   const line = (l: string, m: string, r: string): string => l + widths.map((w) => "─".repeat(w + 2)).join(m) + r;
   const body = rows.map((r) =>

@@ -10,9 +10,9 @@
 //     data.augment: false
 //   aux-head: { model.auxLoss: true, loss.auxWeight: 0.4 }
 // Keys are dotted config keys (or nested mappings); values are YAML values.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
+import { readInputText } from "../io/errors.js";
 import { loadConfigFile } from "../train/config.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { foldOverrides, pooledRow, runFolds, type FoldsOptions } from "./cv.js";
@@ -54,7 +54,7 @@ function flatten(value: unknown, prefix: string, where: string): string[] {
 export function readChanges(path: string, baseConfig: string): Change[] {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(path, "utf8"));
+    doc = parseYaml(readInputText(path, 16 << 20));
   } catch (err) {
     throw new Error(`${path}: cannot read the changes file (${(err as Error).message})`);
   }

@@ -13,9 +13,13 @@
 //                             15 min, os.loadavg) at the stage's start and end say how busy the machine was
 //   cv-summary.md / .json     one row per fold and the pooled row (every validation case once): mean
 //                             Dice, Dice per structure at ED and ES, HD95 per structure, it/s
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
+import { z } from "zod";
+import { readInputText } from "../io/errors.js";
+import { MAX_JSON_BYTES, readJsonFile } from "../io/json.js";
+import { scoreReportLooseSchema } from "../eval/score-schema.js";
 import type { EvaluationReport } from "../infer/evaluate.js";
 import { runEvaluate } from "../infer/evaluate.js";
 import { loadConfigFile } from "../train/config.js";
@@ -55,6 +59,16 @@ export interface TrainStage {
   load_start: number[];
   load_end: number[];
 }
+
+/** train-done.json, read back when a cross-validation resumes. */
+const trainStageSchema: z.ZodType<TrainStage> = z.object({
+  iter: z.number().int().nonnegative(),
+  elapsed_s: z.number(),
+  it_per_s: z.number().nullable().transform((x) => x ?? NaN), // NaN (0 s) was written as null
+  best: z.object({ iter: z.number().int().nonnegative(), meanDice: z.number() }).nullable(),
+  load_start: z.array(z.number()),
+  load_end: z.array(z.number()),
+});
 
 export interface FoldResult {
   fold: number;
@@ -96,7 +110,7 @@ function claimOut(o: FoldsOptions): void {
   const settings = { config: resolve(o.config), data: resolve(o.data), folds: o.folds, overrides: [...(o.overrides ?? [])], budget: o.budget ?? null };
   const text = `${JSON.stringify(settings, null, 1)}\n`;
   if (existsSync(path)) {
-    const before = readFileSync(path, "utf8");
+    const before = readInputText(path, MAX_JSON_BYTES);
     if (before !== text) throw new Error(`${o.out} holds a cross-validation with other settings (${path}: ${before.replace(/\s+/g, " ")}); use another --out`);
     return;
   }
@@ -111,7 +125,7 @@ async function trainStage(o: FoldsOptions, fold: number, log: Log): Promise<Trai
   const marker = join(dir, "train-done.json");
   if (existsSync(marker)) {
     log(`fold ${fold}: training done already (${marker})`);
-    return JSON.parse(readFileSync(marker, "utf8")) as TrainStage;
+    return readJsonFile(marker, trainStageSchema, "cross-validation stage marker");
   }
   const resume = existsSync(join(dir, "last.json")) ? dir : undefined;
   log(`fold ${fold}: ${resume ? "resuming" : "training"} -> ${dir}`);
@@ -135,7 +149,7 @@ async function evaluateStage(o: FoldsOptions, fold: number, log: Log): Promise<E
   const scores = join(dir, "eval", "scores.json");
   if (existsSync(scores)) {
     log(`fold ${fold}: evaluation done already (${scores})`);
-    return JSON.parse(readFileSync(scores, "utf8")) as EvaluationReport;
+    return readJsonFile(scores, scoreReportLooseSchema, "cardioseg score file") as unknown as EvaluationReport;
   }
   const r = await runEvaluate({ model: dir, data: o.data, out: dir, lcc: o.lcc, tta: o.tta, log });
   if (r.report.evaluation.selection !== "validation") {

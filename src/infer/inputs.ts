@@ -44,8 +44,10 @@ export interface CineMembership {
 export interface InputOptions {
   /** PNG pixel size in mm (PNGs carry no geometry). Default 1. */
   pngSpacing?: number;
-  /** Unreadable files inside a DICOM folder (the rest of the folder is still used). */
+  /** Handled oddities inside a DICOM folder (a series UID shared by two patients…). */
   onWarning?: (message: string) => void;
+  /** Unreadable files inside a DICOM folder (the rest of the folder is still used); default: onWarning. */
+  onFileError?: (file: string, message: string) => void;
 }
 
 /** File name without its image extension (".nii.gz" as a whole). */
@@ -95,7 +97,11 @@ export function frameOf(v: ImageVolume, t: number): ImageVolume {
 
 function dicomFolderItems(input: string, o: InputOptions): PredictItem[] {
   const scan = scanDicomFolder(input);
-  for (const e of scan.errors) o.onWarning?.(`${input}: skipped ${e.message}`);
+  for (const e of scan.errors) {
+    if (o.onFileError) o.onFileError(e.file, e.message);
+    else o.onWarning?.(`${input}: skipped ${e.message}`);
+  }
+  for (const w of scan.warnings) o.onWarning?.(`${input}: ${w}`);
   const volumes = scan.series.flatMap((s, si) => s.volumes.map((ref) => ({ s, si, ref })));
   if (volumes.length === 0) {
     const why = scan.errors.length > 0 ? ` (${scan.errors.length} unreadable files, first: ${scan.errors[0].message})` : "";

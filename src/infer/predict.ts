@@ -33,6 +33,7 @@ import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
 import { keepLargestComponents } from "./postprocess.js";
 import { StudyOutputs, type SegPer, type StudyResult } from "./study.js";
 import { slicesDone, StepProgress, type Log } from "./volume.js";
+import { pushAll } from "../util/array.js";
 
 export const PREDICT_FORMATS = ["nifti", "png", "contours", "seg"] as const;
 export type PredictFormat = (typeof PREDICT_FORMATS)[number];
@@ -111,7 +112,13 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {
       try {
-        return expandInput(input, { pngSpacing: o.pngSpacing, onWarning: (m) => log(`warning: ${m}`) });
+        return expandInput(input, {
+          pngSpacing: o.pngSpacing, onWarning: (m) => log(`warning: ${m}`),
+          onFileError: (file, message) => {
+            summary.failures.push({ input: file, message });
+            log(`skipped ${file}: ${message}`);
+          },
+        });
       } catch (err) {
         summary.failures.push({ input, message: messageOf(err) });
         log(`skipped ${input}: ${messageOf(err)}`);
@@ -137,8 +144,8 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
         studyStep(() => studies.failed(item), item, summary, progress);
       }
     }
-    summary.studies.push(...studies.results);
-    summary.failures.push(...studies.failures);
+    pushAll(summary.studies, studies.results);
+    pushAll(summary.failures, studies.failures);
   } finally {
     if (!o.predictor) predictor.dispose();
   }
@@ -180,9 +187,9 @@ function writeOutputs(dir: string, item: PredictItem, image: ImageVolume, labels
   const regions = classNames.length === 4;
   for (const f of formats) {
     if (f === "nifti") files.push(exportLabelNifti(join(dir, `${item.name}_pred.nii.gz`), labels));
-    if (f === "png") files.push(...exportPngMasks(dir, `${item.name}_pred`, labels), exportOverlay(join(dir, "overlay.png"), image, labels));
+    if (f === "png") pushAll(files, [...exportPngMasks(dir, `${item.name}_pred`, labels), exportOverlay(join(dir, "overlay.png"), image, labels)]);
     // Contours are LV endocardium and epicardium, which only the regions task's labels describe.
-    if (f === "contours" && regions) files.push(...exportContours(join(dir, "contours"), item.name, labels));
+    if (f === "contours" && regions) pushAll(files, exportContours(join(dir, "contours"), item.name, labels));
     if (f === "seg" && item.kind === "dicom") {
       const path = join(dir, "seg.dcm");
       writeDicomSeg(path, labels, item.segSource, classNames);

@@ -18,7 +18,8 @@ import { sliceGeometry, type SliceGeometry } from "../data/preprocess.js";
 import { preprocessBatch, restoreScoresBatch } from "../data/preprocess-tensor.js";
 import { taskClassNames } from "../data/tasks.js";
 import { labelLike, type ImageVolume, type LabelVolume, type VoxelArray } from "../io/image.js";
-import type { ExperimentConfig } from "../train/config.js";
+import { defaultExperimentConfig, mergeConfig, resolveConfig, type ExperimentConfig } from "../train/config.js";
+import { parseJsonText } from "../io/json.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import { resolveWeightsPath } from "../train/model-path.js";
 import { TorchEngine, type LogitsEngine } from "./engine.js";
@@ -62,7 +63,9 @@ export function readWeightsConfig(weights: string): ExperimentConfig {
   const { metadata } = readSafetensorsHeader(weights);
   weightsModelConfig(weights, metadata);
   if (!metadata.config) throw new Error(`${weights}: the checkpoint lacks its experiment config`);
-  return JSON.parse(metadata.config) as ExperimentConfig;
+  // The stored config is checked like a config file: a damaged one is refused naming the weights file.
+  const where = `${weights} (metadata "config")`;
+  return resolveConfig(mergeConfig(defaultExperimentConfig, parseJsonText(metadata.config, where), where));
 }
 
 export class Predictor {

@@ -23,6 +23,7 @@ import type { ImageVolume, LabelVolume } from "../io/image.js";
 import { cineIndices, edEsFromLvVolumes, phaseVolumes, type CineIndices, type PhaseVolumes } from "../eval/clinical.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { PredictItem } from "./inputs.js";
+import { pushAll } from "../util/array.js";
 
 export const SEG_PER = ["study", "phase"] as const;
 export type SegPer = (typeof SEG_PER)[number];
@@ -158,8 +159,8 @@ export class StudyOutputs {
       const what = this.o.seg === "study" ? "no study SEG or summary" : "no summary";
       this.fail(study, `${this.cineName(cine)}: frame(s) ${cine.failed.join(", ")} failed; ${what} for it`);
     }
-    if (study.cines.every((c) => c.complete)) files.push(...this.summarise(study));
-    study.files.push(...files);
+    if (study.cines.every((c) => c.complete)) pushAll(files, this.summarise(study));
+    pushAll(study.files, files);
     if (study.cines.every((c) => c.complete) && study.files.length > 0) {
       this.results.push({ study: study.folder, input: study.input, files: study.files, ...this.summaryLine(study) });
     }

@@ -1,13 +1,15 @@
 // convert.ts — the work behind `cardioseg convert`: a Sunnybrook root, an ACDC root, a folder of
 // image/label pairs or a DICOM series folder, written out as NIfTI image/label pairs
 // (`<stem>.nii.gz` float32 + `<stem>_gt.nii.gz` uint8, ACDC numbering), optionally with PNG
-// overlays. A case that fails is reported and skipped; the rest are still written. Sunnybrook and
-// ACDC go to one folder per patient plus a dataset.json manifest (label legend, annotated
-// structures): the generic layout of src/io/datasets/generic.ts, which train, evaluate and convert read.
+// overlays. A case that fails is reported and skipped; the rest are still written. Labels outside
+// the class list (ACDC's four unless told otherwise; 255 marks voxels not annotated) fail their
+// case, naming the values. Sunnybrook and ACDC go to one folder per patient plus a dataset.json
+// manifest (label legend, annotated structures): the generic layout of src/io/datasets/generic.ts,
+// which train, evaluate and convert read.
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../util/fs.js";
-import { loadCase, loadDataset, detectDataset, type Dataset, type DatasetCase, type DatasetProblem } from "./datasets/index.js";
+import { ACDC_LABEL_NAMES, loadCase, loadDataset, detectDataset, type Dataset, type DatasetCase, type DatasetProblem } from "./datasets/index.js";
 import { problemOf } from "./datasets/types.js";
 import { scanDicomFolder, loadVolume, type DicomSeries } from "./dicom/index.js";
 import { IoError } from "./errors.js";
@@ -21,6 +23,8 @@ export interface ConvertOptions {
   png?: boolean;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /** Class names, label 0 first (default ACDC's: background, RV, MYO, LV); other label values fail their case. */
+  classes?: readonly string[];
 }
 
 export interface ConvertSummary {
@@ -28,7 +32,10 @@ export interface ConvertSummary {
   readonly kind: "acdc" | "sunnybrook" | "generic" | "dicom";
   readonly cases: number;
   readonly written: string[];
+  /** Inputs that could not be converted (each names its file); any makes the command exit 1. */
   readonly problems: DatasetProblem[];
+  /** Handled oddities worth knowing (a series UID shared by two patients, uneven cine phases). */
+  readonly warnings: string[];
 }
 
 export function convertInput(input: string, outDir: string, options: ConvertOptions = {}): ConvertSummary {
@@ -49,18 +56,20 @@ export function caseStem(ds: Dataset, c: DatasetCase): string {
   return c.patient !== c.id ? join(c.patient, c.id) : c.id;
 }
 
-/** ACDC numbering, plus the value of voxels a partial annotation leaves unknown. */
-const LABEL_LEGEND = {
-  0: "background", 1: "RV", 2: "MYO", 3: "LV",
-  [UNANNOTATED]: "not annotated: background or a structure not drawn on this case (not scored, ignored by training)",
-};
+/** The class list (ACDC numbering by default), plus the value of voxels a partial annotation leaves unknown. */
+function labelLegend(classes: readonly string[]): Record<number, string> {
+  const legend: Record<number, string> = Object.fromEntries(classes.map((name, v) => [v, name]));
+  legend[UNANNOTATED] = "not annotated: background or a structure not drawn on this case (not scored, ignored by training)";
+  return legend;
+}
 
 /** dataset.json beside a converted ACDC or Sunnybrook data set (read back by the generic layout). */
-function writeManifest(ds: Dataset, outDir: string): string | null {
+function writeManifest(ds: Dataset, outDir: string, classes: readonly string[]): string | null {
   if (ds.kind !== "acdc" && ds.kind !== "sunnybrook") return null;
   const path = join(outDir, MANIFEST);
-  const structures = ds.structures ?? ["RV", "MYO", "LV"];
-  writeFileAtomic(path, `${JSON.stringify({ format: MANIFEST_FORMAT, source: ds.kind, structures, labels: LABEL_LEGEND }, null, 1)}\n`);
+  const structures = ds.structures ?? classes.slice(1);
+  const manifest = { format: MANIFEST_FORMAT, source: ds.kind, structures, labels: labelLegend(classes) };
+  writeFileAtomic(path, `${JSON.stringify(manifest, null, 1)}\n`);
   return path;
 }
 
@@ -69,7 +78,7 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
   const problems = [...ds.problems];
   for (const c of ds.cases) {
     try {
-      const { image, labels } = loadCase(c);
+      const { image, labels } = loadCase(c, options.classes ?? ACDC_LABEL_NAMES);
       const stem = join(outDir, caseStem(ds, c));
       writeNiftiImage(`${stem}.nii.gz`, image);
       written.push(`${stem}.nii.gz`);
@@ -85,10 +94,10 @@ function convertDataset(ds: Dataset, outDir: string, options: ConvertOptions): C
     }
   }
   if (written.length > 0) {
-    const manifest = writeManifest(ds, outDir);
+    const manifest = writeManifest(ds, outDir, options.classes ?? ACDC_LABEL_NAMES);
     if (manifest) written.push(manifest);
   }
-  return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems };
+  return { input: ds.root, kind: ds.kind, cases: ds.cases.length, written, problems, warnings: [] };
 }
 
 function convertDicomFolder(input: string, outDir: string, options: ConvertOptions): ConvertSummary {
@@ -119,7 +128,7 @@ function convertDicomFolder(input: string, outDir: string, options: ConvertOptio
       }
     }
   });
-  return { input, kind: "dicom", cases, written, problems };
+  return { input, kind: "dicom", cases, written, problems, warnings: scan.warnings };
 }
 
 /** `series<number>[_stack<s>][_phase<pp>]`, with the description when it is a safe file name. */

@@ -8,6 +8,11 @@
 // - `affine` is the 4x4 voxel->world matrix in millimetres, row-major, in RAS+ world space
 //   (NIfTI's convention; DICOM's LPS is converted on reading by negating the first two rows).
 // - `spacing` holds the voxel size along i, j, k (mm) and, for 4D data, the frame interval.
+//
+// Every reader returns its volume through checkedImage() and every writer checks its input with
+// it, so a non-finite or singular affine, a zero or negative spacing, or dims that do not match
+// the voxels can neither come in nor go out, whatever built the volume.
+import { IoError } from "./errors.js";
 
 export type VoxelArray =
   | Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -27,6 +32,55 @@ export interface ImageVolume<T extends VoxelArray = VoxelArray> {
 
 /** A label map: one uint8 class index per voxel, sharing its image's geometry. */
 export type LabelVolume = ImageVolume<Uint8Array>;
+
+/** The most voxels any reader accepts (2^28: 1 GiB as float32); cardiac MR volumes are far below. */
+export const MAX_VOXELS = 2 ** 28;
+
+/** Smallest |det| of the affine's 3x3 part relative to the product of its column lengths. */
+const MIN_RELATIVE_DET = 1e-6;
+
+/** What is wrong with a volume's geometry (dims, spacing, affine), or undefined when nothing is. */
+export function geometryProblem(v: Pick<ImageVolume, "dims" | "spacing" | "affine"> & { data?: VoxelArray }): string | undefined {
+  const { dims, spacing, affine } = v;
+  if (dims.length < 2 || dims.length > 4 || !dims.every((d) => Number.isSafeInteger(d) && d >= 1)) return `bad dims ${dims.join("x")}`;
+  if (v.data && v.data.length !== voxelCount(dims)) return `${v.data.length} voxels for dims ${dims.join("x")}`;
+  const nSpacing = Math.min(3, dims.length);
+  if (spacing.length < nSpacing || !spacing.every((s) => Number.isFinite(s) && s > 0)) {
+    return `voxel size must be positive and finite, got (${spacing.join(", ")})`;
+  }
+  if (affine.length !== 16 || !affine.every(Number.isFinite)) return "affine holds non-finite numbers";
+  if (affine[12] !== 0 || affine[13] !== 0 || affine[14] !== 0 || affine[15] !== 1) return `affine's last row is ${affine.slice(12).join(" ")}, not 0 0 0 1`;
+  const cols = [0, 1, 2].map((c) => [affine[c], affine[4 + c], affine[8 + c]]);
+  const norms = cols.map((col) => Math.hypot(col[0], col[1], col[2]));
+  const lengths = norms.map((n) => fmt(n)).join(", ");
+  if (!norms.every((n) => n > 0 && Number.isFinite(n))) return `affine is singular (voxel axes of ${lengths} mm)`;
+  const unit = cols.map((col, c) => col.map((x) => x / norms[c]));
+  if (!(Math.abs(det3(unit)) > MIN_RELATIVE_DET)) return `affine is singular (voxel axes of ${lengths} mm are not independent)`;
+  return undefined;
+}
+
+/** `volume` unchanged when its geometry is sound; else an IoError naming `file` and the problem. */
+export function checkedImage<V extends ImageVolume>(volume: V, file: string = String(volume.meta.file ?? "volume")): V {
+  const problem = geometryProblem(volume);
+  if (problem) throw new IoError(file, problem);
+  return volume;
+}
+
+/** Determinant of the matrix whose columns are c[0], c[1], c[2]. */
+function det3(c: readonly (readonly number[])[]): number {
+  const [a, b, d] = c;
+  return a[0] * (b[1] * d[2] - b[2] * d[1]) - b[0] * (a[1] * d[2] - a[2] * d[1]) + d[0] * (a[1] * b[2] - a[2] * b[1]);
+}
+
+function fmt(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : String(x);
+}
+
+/** Index of the first voxel that was finite before a rescale and is not after it, or -1. */
+export function firstOverflow(before: ArrayLike<number>, after: ArrayLike<number>): number {
+  for (let i = 0; i < after.length; i++) if (!Number.isFinite(after[i]) && Number.isFinite(before[i])) return i;
+  return -1;
+}
 
 /**
  * Label value of a voxel the expert did not annotate: "background, or a structure not drawn on this

@@ -75,7 +75,7 @@ function isEdge(labels: ArrayLike<number>, p: number, width: number, height: num
 /** Tiles pictures left to right, top to bottom, `columns` per row, on black with a 2-pixel gap. */
 export function mosaic(tiles: readonly RgbaImage[], columns = Math.ceil(Math.sqrt(tiles.length)), gap = 2): RgbaImage {
   if (tiles.length === 0) return { width: 1, height: 1, rgba: new Uint8Array([0, 0, 0, 255]) };
-  const cw = Math.max(...tiles.map((t) => t.width)), ch = Math.max(...tiles.map((t) => t.height));
+  const cw = tiles.reduce((m, t) => Math.max(m, t.width), 0), ch = tiles.reduce((m, t) => Math.max(m, t.height), 0);
   const cols = Math.min(columns, tiles.length), rows = Math.ceil(tiles.length / cols);
   const width = cols * cw + (cols - 1) * gap, height = rows * ch + (rows - 1) * gap;
   const rgba = new Uint8Array(width * height * 4);

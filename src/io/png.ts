@@ -4,7 +4,7 @@ import pngjs from "pngjs";
 import { writeFileAtomic } from "../util/fs.js";
 import { IoError, readInputFile, withFile } from "./errors.js";
 import { MAX_DEFLATE_RATIO } from "./gzip.js";
-import { diagonalAffine, type ImageVolume, type LabelVolume } from "./image.js";
+import { checkedImage, diagonalAffine, type ImageVolume, type LabelVolume } from "./image.js";
 
 const { PNG } = pngjs;
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
@@ -32,13 +32,13 @@ export function decodePng(bytes: Buffer, file: string, options: PngReadOptions =
   const { width, height } = png;
   const data = toGrey(png.data as Uint8Array | Uint16Array, width * height, png.depth === 16);
   const sx = options.spacing?.[0] ?? 1, sy = options.spacing?.[1] ?? sx;
-  return {
+  return checkedImage({
     data,
     dims: [width, height, 1],
     spacing: [sx, sy, 1],
     affine: diagonalAffine([sx, sy, 1]),
     meta: { file, format: "png", bitDepth: png.depth, color: png.color ? "rgb" : "grey" },
-  };
+  }, file);
 }
 
 /** The IHDR size is checked against what the compressed data could hold before pngjs allocates. */

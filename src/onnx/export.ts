@@ -12,6 +12,7 @@ import { readWeightsConfig, resolveWeightsPath } from "../infer/predictor.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import type { ExperimentConfig } from "../train/config.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { parseJsonText } from "../io/json.js";
 import { fileSha256 } from "../util/hash.js";
 import { packageVersion } from "../util/project.js";
 import { DEFAULT_OPSET, checkOpset, serializeModel, type Dim } from "./proto.js";
@@ -158,7 +159,8 @@ export function checkExportable(weights: string): void {
     throw new Error(`${weights}: cannot export: ${(err as Error).message}`);
   }
   if (!metadata.config) throw new Error(`${weights}: the checkpoint lacks its experiment config`);
-  const data = (JSON.parse(metadata.config) as Partial<ExperimentConfig>).data;
+  const stored = parseJsonText(metadata.config, `${weights} (metadata "config")`) as Partial<ExperimentConfig> | null;
+  const data = stored?.data;
   if (!data || (data.task !== "regions" && data.task !== "contour")) {
     throw new Error(`${weights}: cannot export data.task ${JSON.stringify(data?.task ?? null)}: ` +
       "the class names of the output are unknown");

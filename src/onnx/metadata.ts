@@ -10,7 +10,7 @@ import { DEFAULT_HIGH_PERCENTILE, DEFAULT_LOW_PERCENTILE, MIN_STD } from "../dat
 
 /** Version of this metadata layout; bump it when a key changes meaning. */
 export const METADATA_FORMAT = "cardioseg-onnx-1";
-/** Whole slices are padded up to a multiple of this before the network (src/train/predictor.ts). */
+/** Whole slices are padded up to a multiple of this before the network (src/infer/predictor.ts). */
 export const PAD_MULTIPLE = 16;
 
 export const INPUT_NAME = "image";

@@ -1,13 +1,16 @@
 // src/report/html.ts — the run report as one self-contained HTML page: inline CSS and JS,
 // charts as inline SVG, overlay images as data: URIs; nothing is fetched, so it opens offline.
-import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { FREQW_LABEL, fmt } from "../eval/format.js";
 import { caseMeanDice, type CaseScores, type Num, type ScoreReport } from "../eval/score.js";
 import { layoutChart, trainingCharts } from "./chart.js";
 import { escapeHtml as esc } from "./escape.js";
 import type { RunFolder } from "./run-folder.js";
+import { readInputFile } from "../io/errors.js";
 import { chartSvg } from "./svg.js";
+
+/** An overlay PNG larger than this is not embedded into the page (they are tens of kB). */
+const MAX_OVERLAY_BYTES = 32 << 20;
 
 export interface ReportOptions {
   title?: string;
@@ -74,7 +77,8 @@ function curveSection(run: RunFolder): string {
   const log = run.log;
   if (!log) return "";
   const charts = trainingCharts(log, 560, 280).map((c) => chartSvg(layoutChart(c)));
-  const note = log.skippedLines > 0 ? `<p class="warn">${log.skippedLines} unreadable line(s) in metrics.jsonl skipped.</p>` : "";
+  const why = log.problems.length > 0 ? ` (${log.problems.map(esc).join("; ")}${log.skippedLines > log.problems.length ? "; …" : ""})` : "";
+  const note = log.skippedLines > 0 ? `<p class="warn">${log.skippedLines} unreadable line(s) in metrics.jsonl skipped${why}.</p>` : "";
   return `<h2>Training curves</h2>${note}<div class="row">${charts.join("") || "<p>No values in metrics.jsonl.</p>"}</div>`;
 }
 
@@ -113,7 +117,7 @@ function caseFigure(run: RunFolder, c: CaseScores): string {
   const img = (kind: "pred" | "gt", label: string): string => {
     const p = run.overlay(c.id, kind);
     return p
-      ? `<figure><img alt="${esc(`${c.id} ${label}`)}" src="data:image/png;base64,${readFileSync(p).toString("base64")}"><figcaption>${label}</figcaption></figure>`
+      ? `<figure><img alt="${esc(`${c.id} ${label}`)}" src="data:image/png;base64,${readInputFile(p, MAX_OVERLAY_BYTES).toString("base64")}"><figcaption>${label}</figcaption></figure>`
       : `<figure class="missing"><div>no ${esc(kind)} overlay</div><figcaption>${label}</figcaption></figure>`;
   };
   const dice = Object.entries(c.dice).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(", ");

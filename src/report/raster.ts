@@ -38,6 +38,10 @@ export class Canvas {
 
   /** A line `thickness` pixels wide (square pen), by stepping along the longer axis. */
   line(x0: number, y0: number, x1: number, y1: number, c: Rgb, thickness = 1): void {
+    // Only the part inside the canvas is stepped: a far-away end point costs nothing.
+    const clipped = clipSegment(x0, y0, x1, y1, -thickness - 1, -thickness - 1, this.width + thickness + 1, this.height + thickness + 1);
+    if (!clipped) return;
+    [x0, y0, x1, y1] = clipped;
     const steps = Math.max(1, Math.ceil(Math.max(Math.abs(x1 - x0), Math.abs(y1 - y0))));
     const half = (thickness - 1) / 2;
     for (let s = 0; s <= steps; s++) {
@@ -78,6 +82,24 @@ export class Canvas {
     png.data = Buffer.from(this.rgba.buffer, this.rgba.byteOffset, this.rgba.byteLength);
     return PNG.sync.write(png);
   }
+}
+
+/** Liang-Barsky: the part of a segment inside [xmin, xmax] x [ymin, ymax], or null (also for non-finite ends). */
+function clipSegment(x0: number, y0: number, x1: number, y1: number, xmin: number, ymin: number, xmax: number, ymax: number): [number, number, number, number] | null {
+  if (![x0, y0, x1, y1].every(Number.isFinite)) return null;
+  const dx = x1 - x0, dy = y1 - y0;
+  let t0 = 0, t1 = 1;
+  for (const [p, q] of [[-dx, x0 - xmin], [dx, xmax - x0], [-dy, y0 - ymin], [dy, ymax - y0]]) {
+    if (p === 0) {
+      if (q < 0) return null;
+      continue;
+    }
+    const t = q / p;
+    if (p < 0) t0 = Math.max(t0, t);
+    else t1 = Math.min(t1, t);
+    if (t0 > t1) return null;
+  }
+  return [x0 + t0 * dx, y0 + t0 * dy, x0 + t1 * dx, y0 + t1 * dy];
 }
 
 export function textWidth(s: string, scale = 1): number {

@@ -18,9 +18,13 @@
 //     curves.png               the training curves (loss; validation metrics)
 //
 // Every part is optional except that a report needs metrics.jsonl or eval/scores.json.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
 import type { ScoreReport } from "../eval/score.js";
+import { scoreReportSchema } from "../eval/score-schema.js";
+import { IoError, readInputText } from "../io/errors.js";
+import { MAX_JSON_BYTES, checkJson, fieldPath, parseJsonText } from "../io/json.js";
 
 export interface TrainPoint { iter: number; loss?: number; lr?: number }
 export interface ValPoint { iter: number; val: Record<string, number> }
@@ -30,6 +34,8 @@ export interface TrainingLog {
   val: ValPoint[];
   /** Lines that were not valid JSON objects with a numeric iter (e.g. a torn last line). */
   skippedLines: number;
+  /** Why, for the first few of them: "line 7: loss: expected number". */
+  problems: string[];
 }
 
 export interface RunFolder {
@@ -49,11 +55,11 @@ export const RUN_FILES = {
 } as const;
 
 export function readRunFolder(dir: string): RunFolder {
-  if (!existsSync(dir)) throw new Error(`${dir}: run folder not found`);
+  if (!existsSync(dir)) throw new IoError(dir, "run folder not found");
   const logPath = join(dir, RUN_FILES.log), scoresPath = join(dir, RUN_FILES.scores);
-  const log = existsSync(logPath) ? parseTrainingLog(readFileSync(logPath, "utf8")) : null;
-  const scores = existsSync(scoresPath) ? parseScores(readFileSync(scoresPath, "utf8"), scoresPath) : null;
-  if (!log && !scores) throw new Error(`${dir}: neither ${RUN_FILES.log} nor ${RUN_FILES.scores} found; nothing to report`);
+  const log = existsSync(logPath) ? parseTrainingLog(readInputText(logPath, MAX_JSON_BYTES)) : null;
+  const scores = existsSync(scoresPath) ? parseScores(readInputText(scoresPath, MAX_JSON_BYTES), scoresPath) : null;
+  if (!log && !scores) throw new IoError(dir, `neither ${RUN_FILES.log} nor ${RUN_FILES.scores} found; nothing to report`);
   return {
     dir, log, scores,
     overlay: (id, kind) => {
@@ -63,37 +69,48 @@ export function readRunFolder(dir: string): RunFolder {
   };
 }
 
+/** One metrics.jsonl line: a finite iter; loss/lr numbers (null for NaN); val a map whose numbers are plotted. */
+const logLineSchema = z.object({
+  iter: z.number().refine(Number.isFinite, "must be a finite number"),
+  loss: z.number().nullable().optional(),
+  lr: z.number().nullable().optional(),
+  val: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Reasons kept for the report; the count covers every skipped line. */
+const MAX_LOG_PROBLEMS = 5;
+
 export function parseTrainingLog(text: string): TrainingLog {
-  const log: TrainingLog = { train: [], val: [], skippedLines: 0 };
-  for (const line of text.split(/\r?\n/)) {
-    if (line.trim() === "") continue;
+  const log: TrainingLog = { train: [], val: [], skippedLines: 0, problems: [] };
+  const skip = (line: number, why: string): void => {
+    log.skippedLines++;
+    if (log.problems.length < MAX_LOG_PROBLEMS) log.problems.push(`line ${line}: ${why}`);
+  };
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === "") return;
     let obj: unknown;
-    try { obj = JSON.parse(line); } catch { log.skippedLines++; continue; }
-    if (!isRecord(obj) || typeof obj.iter !== "number" || !Number.isFinite(obj.iter)) { log.skippedLines++; continue; }
-    if (isRecord(obj.val)) {
-      const val: Record<string, number> = {};
-      for (const [k, v] of Object.entries(obj.val)) if (typeof v === "number" && Number.isFinite(v)) val[k] = v;
-      log.val.push({ iter: obj.iter, val });
+    try { obj = JSON.parse(line); } catch { skip(i + 1, "not valid JSON"); return; }
+    const parsed = logLineSchema.safeParse(obj);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      skip(i + 1, `${fieldPath(issue.path)}: ${issue.message}`);
+      return;
     }
-    const loss = finite(obj.loss), lr = finite(obj.lr);
-    if (loss !== undefined || lr !== undefined) log.train.push({ iter: obj.iter, loss, lr });
-  }
+    const entry = parsed.data;
+    if (entry.val) {
+      const val: Record<string, number> = {};
+      for (const [k, v] of Object.entries(entry.val)) if (typeof v === "number" && Number.isFinite(v)) val[k] = v;
+      log.val.push({ iter: entry.iter, val });
+    }
+    const loss = finite(entry.loss), lr = finite(entry.lr);
+    if (loss !== undefined || lr !== undefined) log.train.push({ iter: entry.iter, loss, lr });
+  });
   return log;
 }
 
-function parseScores(text: string, path: string): ScoreReport {
-  let obj: unknown;
-  try { obj = JSON.parse(text); } catch (err) {
-    throw new Error(`${path}: not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  if (!isRecord(obj) || !Array.isArray(obj.classes) || !Array.isArray(obj.cases) || !isRecord(obj.per_class)) {
-    throw new Error(`${path}: not a cardioseg score file (needs classes, per_class and cases)`);
-  }
-  return obj as unknown as ScoreReport;
-}
-
-function isRecord(x: unknown): x is Record<string, unknown> {
-  return typeof x === "object" && x !== null && !Array.isArray(x);
+/** A score JSON (src/eval/score.ts) read back; anything else is an IoError naming the file and field. */
+export function parseScores(text: string, path: string): ScoreReport {
+  return checkJson(parseJsonText(text, path), scoreReportSchema, path, "cardioseg score file");
 }
 
 function finite(x: unknown): number | undefined {

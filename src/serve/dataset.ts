@@ -2,7 +2,7 @@
 // the page lists them (patient, phase, whether labels exist) and opening some of them as one
 // study. Requests name cases by their index in this list, never by a path, so nothing a request
 // says can reach outside the folder.
-import { loadDataset, type Dataset } from "../io/datasets/index.js";
+import { loadCase, loadDataset, type Dataset } from "../io/datasets/index.js";
 import type { StudyContent } from "./studies.js";
 
 export interface DataCaseInfo {
@@ -46,8 +46,10 @@ export class DataFolder {
       if (!c) throw new Error(`no case number ${i} in the data folder`);
       return c;
     });
-    const frames = cases.map((c) => c.loadImage());
-    const truth = cases.map((c) => c.loadLabels());
+    // loadCase checks each label map against its image's geometry and the class list, naming the file.
+    const loaded = cases.map((c) => loadCase(c));
+    const frames = loaded.map((l) => l.image);
+    const truth = loaded.map((l) => l.labels);
     const ed = cases.findIndex((c) => c.phase === "ED"), es = cases.findIndex((c) => c.phase === "ES");
     const patients = [...new Set(cases.map((c) => c.patient))];
     return {

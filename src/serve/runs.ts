@@ -8,6 +8,7 @@ import { caseMeanDice, type CaseScores, type ScoreReport } from "../eval/score.j
 import { bestAndWorstCases } from "../report/html.js";
 import { RUN_FILES, parseTrainingLog, readRunFolder, type TrainingLog } from "../report/run-folder.js";
 import { resolveInside, type Contained } from "./paths.js";
+import { minMax } from "../util/array.js";
 
 export interface RunSummary {
   name: string;
@@ -131,8 +132,9 @@ function summary(name: string, dir: string): RunSummary {
   const mtime = (p: string): number => (existsSync(p) ? statSync(p).mtimeMs : 0);
   return {
     name,
-    lastIter: log && log.train.length + log.val.length > 0 ? Math.max(...log.train.map((p) => p.iter), ...log.val.map((p) => p.iter)) : null,
-    bestValDice: vals.length > 0 ? Math.max(...vals) : null,
+    // minMax, not Math.max(...): a long log would overflow the call stack.
+    lastIter: log && log.train.length + log.val.length > 0 ? minMax([...log.train, ...log.val].map((p) => p.iter))[1] : null,
+    bestValDice: vals.length > 0 ? minMax(vals)[1] : null,
     evalDice: run.scores?.mean_dice ?? null,
     hasReport: existsSync(join(dir, RUN_FILES.html)),
     updated: Math.max(mtime(logPath), mtime(scoresPath)),

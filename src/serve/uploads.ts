@@ -3,8 +3,7 @@
 // geometry (with `_gt` label files and an ACDC Info.cfg beside them), or a DICOM series folder
 // (its cine phases become frames). Every failure is an Error whose message names the file as the
 // user called it; the server answers it as a 400 and keeps serving.
-import { readFileSync } from "node:fs";
-import { IoError } from "../io/errors.js";
+import { IoError, readInputText } from "../io/errors.js";
 import { parseAcdcInfo } from "../io/datasets/index.js";
 import { loadVolume, scanDicomFiles, type DicomSeries, type DicomVolumeRef } from "../io/dicom/index.js";
 import type { ImageVolume, LabelVolume } from "../io/image.js";
@@ -53,7 +52,8 @@ export function studyFromUpload(files: readonly UploadedFile[], displayName: str
 
 function readInfo(info: UploadedFile | undefined): { ed: number; es: number } | undefined {
   if (!info) return undefined;
-  const parsed = parseAcdcInfo(readFileSync(info.path, "utf8"), info.name);
+  // An Info.cfg is a few lines; a large file under that name is refused before it is read.
+  const parsed = parseAcdcInfo(readInputText(info.path, 1 << 20), info.name);
   return { ed: parsed.ed, es: parsed.es };
 }
 

@@ -51,7 +51,7 @@ class Formatter {
     const finite = (values as number[]).filter((v) => Number.isFinite(v) && v !== 0);
     if (finite.length === 0) return;
     const abs = finite.map(Math.abs);
-    const lo = Math.min(...abs), hi = Math.max(...abs);
+    const lo = abs.reduce((m, v) => Math.min(m, v), Infinity), hi = abs.reduce((m, v) => Math.max(m, v), 0);
     this.intMode = finite.every((v) => v === Math.ceil(v));
     const wide = hi / lo > 1000 || hi > 1e8;
     if (this.intMode) {

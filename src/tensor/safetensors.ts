@@ -3,6 +3,12 @@
 // a JSON header {name: {dtype, shape, data_offsets}, "__metadata__": {string: string}}, then the raw
 // little-endian tensor bytes. Files are written atomically; every header field is validated against
 // the file size before anything is allocated, so a truncated or foreign file gives a clear Error.
+//
+// Integrity: with `checksum: true` the writer stores the SHA-256 of the whole file (computed with
+// the digest's own 64 characters set to "0") in __metadata__ under CHECKSUM_KEY. Every reader
+// verifies it whenever present, so a flipped byte anywhere — header, data or the digest — is
+// refused with the file named. Other safetensors readers just see one more metadata string.
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { endianness } from "node:os";
 import { writeFileAtomic } from "../util/fs.js";
@@ -28,6 +34,9 @@ const ITEM_SIZE: Record<SafetensorsDType, number> = {
 };
 // The reference implementation refuses larger headers; so do we, before parsing anything.
 const MAX_HEADER_BYTES = 100_000_000;
+/** Metadata key of the file's SHA-256 (hex), see the header comment. */
+export const CHECKSUM_KEY = "cardioseg.sha256";
+const DIGEST_PLACEHOLDER = "0".repeat(64);
 
 function checkHostEndianness(): void {
   if (endianness() !== "LE") throw new Error("safetensors: big-endian hosts are not supported");
@@ -35,16 +44,24 @@ function checkHostEndianness(): void {
 
 // ---------------------------------------------------------------- writing
 
-/** Save tensors (and optional string metadata) to `path` atomically. */
+export interface EncodeOptions {
+  /** Store the file's SHA-256 in the metadata (verified by every load). */
+  checksum?: boolean;
+}
+
+/** Save tensors (and optional string metadata) to `path` atomically; returns the stored SHA-256 or null. */
 export function saveSafetensors(path: string, tensors: Map<string, Tensor> | Record<string, Tensor>,
-  metadata?: Record<string, string>): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  metadata?: Record<string, string>, options: EncodeOptions = {}): string | null {
+  const bytes = encodeSafetensors(tensors, metadata, options);
+  writeFileAtomic(path, bytes);
+  return options.checksum ? storedDigest(bytes) : null;
 }
 
 /** The bytes of a safetensors file holding `tensors` in the given order. */
 export function encodeSafetensors(tensors: Map<string, Tensor> | Record<string, Tensor>,
-  metadata?: Record<string, string>): Uint8Array {
+  metadata?: Record<string, string>, options: EncodeOptions = {}): Uint8Array {
   checkHostEndianness();
+  if (options.checksum) metadata = { ...metadata, [CHECKSUM_KEY]: DIGEST_PLACEHOLDER };
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length > 0) {
@@ -75,7 +92,55 @@ export function encodeSafetensors(tensors: Map<string, Tensor> | Record<string, 
     out.set(c, pos);
     pos += c.byteLength;
   }
+  if (options.checksum) {
+    const at = digestOffset(out, 8 + headerBytes.byteLength);
+    out.write(fileDigest(out, at), at, "latin1");
+  }
   return out;
+}
+
+/** Where the 64 hex characters of the checksum start, or -1 when the header has none. */
+function digestOffset(bytes: Uint8Array, headerEnd: number): number {
+  const needle = Buffer.from(`"${CHECKSUM_KEY}":"`, "latin1");
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset, headerEnd);
+  const at = header.lastIndexOf(needle);
+  return at < 0 || at + needle.length + 64 > headerEnd ? -1 : at + needle.length;
+}
+
+/** SHA-256 of the file with the 64 digest characters at `at` read as "0". */
+function fileDigest(bytes: Uint8Array, at: number): string {
+  const hash = createHash("sha256");
+  hash.update(bytes.subarray(0, at));
+  hash.update(DIGEST_PLACEHOLDER, "latin1");
+  hash.update(bytes.subarray(at + 64));
+  return hash.digest("hex");
+}
+
+function storedDigest(bytes: Uint8Array): string {
+  const headerEnd = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const at = digestOffset(bytes, headerEnd);
+  return Buffer.from(bytes.buffer, bytes.byteOffset + at, 64).toString("latin1");
+}
+
+/**
+ * After parseHeader (which hashes the file against the digest it finds in the header), checks that
+ * the digest is the one the metadata names; returns it, or null for files written without one.
+ */
+export function verifySafetensorsChecksum(bytes: Uint8Array, source: string, metadata: Record<string, string>, dataStart: number): string | null {
+  const stored = metadata[CHECKSUM_KEY];
+  if (stored === undefined) return null;
+  const at = digestOffset(bytes, dataStart);
+  if (!/^[0-9a-f]{64}$/.test(stored) || at < 0 || Buffer.from(bytes.buffer, bytes.byteOffset + at, 64).toString("latin1") !== stored) {
+    throw new Error(`safetensors: ${source}: checksum field is damaged (the file is corrupt)`);
+  }
+  return stored; // parseHeader has already compared it with the file's digest
+}
+
+/** Reads `path` whole and verifies it; returns its stored checksum (null when it has none). */
+export function checkSafetensorsFile(path: string): string | null {
+  const bytes = readSafetensorsBytes(path);
+  const { metadata, dataStart } = parseHeader(bytes, path);
+  return verifySafetensorsChecksum(bytes, path, metadata, dataStart);
 }
 
 function tensorBytes(t: Tensor): Uint8Array {
@@ -87,19 +152,22 @@ function tensorBytes(t: Tensor): Uint8Array {
 
 /** Load every tensor (on the CPU, or moved to `device`) and the metadata from `path`. */
 export function loadSafetensors(path: string, options: { device?: DeviceLike } = {}): SafetensorsContent {
-  let bytes: Buffer;
+  return decodeSafetensors(readSafetensorsBytes(path), path, options);
+}
+
+function readSafetensorsBytes(path: string): Buffer {
   try {
-    bytes = readFileSync(path);
+    return readFileSync(path);
   } catch (err) {
     throw new Error(`safetensors: cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return decodeSafetensors(bytes, path, options);
 }
 
 /** Parse safetensors bytes; `source` names the file in error messages. */
 export function decodeSafetensors(bytes: Uint8Array, source = "<buffer>", options: { device?: DeviceLike } = {}): SafetensorsContent {
   checkHostEndianness();
   const { entries, metadata, dataStart } = parseHeader(bytes, source);
+  verifySafetensorsChecksum(bytes, source, metadata, dataStart);
   const tensors = new Map<string, Tensor>();
   try {
     for (const [name, e] of entries) {
@@ -133,6 +201,10 @@ function parseHeader(bytes: Uint8Array, source: string): { entries: Map<string, 
   }
   if (headerLen > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen} is larger than the 100 MB limit`);
   const n = Number(headerLen);
+  // The checksum first: a damaged header is then reported as what it is, not as a bad field.
+  const at = digestOffset(bytes, 8 + n);
+  const stored = at < 0 ? "" : Buffer.from(bytes.buffer, bytes.byteOffset + at, 64).toString("latin1");
+  if (/^[0-9a-f]{64}$/.test(stored) && fileDigest(bytes, at) !== stored) fail("checksum mismatch: the file is corrupt (a changed or damaged byte)");
   let header: unknown;
   try {
     header = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString("utf8"));

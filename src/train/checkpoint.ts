@@ -7,18 +7,30 @@
 //   checkpoints/iter_NNNNNN.optim.safetensors  optimiser state tensors
 //   checkpoints/iter_NNNNNN.json        sidecar: iteration, optimiser hyperparameters, RNG + loader state,
 //                                       best score so far, elapsed time, whether it is the run's final
-//                                       checkpoint ("finished"), config — written LAST, so a
+//                                       checkpoint ("finished"), config, the checksums of its
+//                                       two tensor files — removed FIRST and written LAST, so a
 //                                       sidecar's presence means its checkpoint is complete
 //   last.{safetensors,optim.safetensors,json}  the latest checkpoint (what --resume RUNDIR picks)
 //   best.safetensors (+ best.json)      weights with the best validation mean Dice
 // Every file goes through writeFileAtomic; the last `keepLast` periodic checkpoints are kept.
+//
+// Integrity: each .safetensors file carries its own SHA-256 (src/tensor/safetensors.ts), the
+// sidecar records those digests (so a sidecar never pairs with another save's weights) and ends
+// with the SHA-256 of its own text. A flipped byte in any of the three files is refused naming
+// the file; `--resume RUNDIR` then falls back to the newest checkpoint that verifies, with a
+// warning. A kill at any moment leaves every present sidecar complete and consistent.
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { basename, dirname, join } from "node:path";
-import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../tensor/safetensors.js";
+import { checkSafetensorsFile, loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../tensor/safetensors.js";
+import { removeStaleTemps } from "../util/fs.js";
 import type { Hyper, Optimizer, OptimizerMeta } from "../optim/index.js";
-import type { DeepLabV3, ModelConfig } from "../models/index.js";
+import { defaultModelConfig, validateModelConfig, type DeepLabV3, type ModelConfig } from "../models/index.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { ExperimentConfig } from "./config.js";
+import { readInputText } from "../io/errors.js";
+import { MAX_JSON_BYTES, checkJson, parseJsonText } from "../io/json.js";
+import { sidecarSchema } from "./checkpoint-schema.js";
 
 export const CHECKPOINT_FORMAT = "cardioseg-checkpoint-1";
 
@@ -45,6 +57,8 @@ export interface CheckpointSidecar {
   worldSize?: number;
   rankRngs?: string[];
   config: ExperimentConfig;
+  /** SHA-256 stored in the weights and optimiser files (absent in checkpoints written before checksums). */
+  checksums?: { weights: string; optimizer: string | null };
 }
 
 export function checkpointName(iter: number): string {
@@ -62,22 +76,48 @@ export interface SaveArgs {
   sidecar: Omit<CheckpointSidecar, "format" | "weights" | "optimizerFile" | "optimizer">;
 }
 
-/** Write `<stem>.safetensors`, `<stem>.optim.safetensors` (when an optimiser is given) and `<stem>.json`. */
+/**
+ * Write `<stem>.safetensors`, `<stem>.optim.safetensors` (when an optimiser is given) and
+ * `<stem>.json`. The old sidecar goes first and the new one comes last: killed in between, the
+ * stem simply has no checkpoint (never a sidecar paired with another save's tensors).
+ */
 export function saveCheckpoint(stem: string, a: SaveArgs): void {
   const weights = `${stem}.safetensors`;
-  saveSafetensors(weights, a.model.stateDict(), weightsMetadata(a.sidecar.config, a.sidecar.iter));
+  rmSync(`${stem}.json`, { force: true });
+  const weightsDigest = saveSafetensors(weights, a.model.stateDict(), weightsMetadata(a.sidecar.config, a.sidecar.iter), { checksum: true }) as string;
   let optimizerFile: string | null = null;
   let optimizer: OptimizerMeta | null = null;
+  let optimizerDigest: string | null = null;
   if (a.optimizer) {
     const sd = a.optimizer.stateDict();
     optimizerFile = `${stem}.optim.safetensors`;
-    saveSafetensors(optimizerFile, sd.tensors, { format: CHECKPOINT_FORMAT });
+    optimizerDigest = saveSafetensors(optimizerFile, sd.tensors, { format: CHECKPOINT_FORMAT }, { checksum: true });
     optimizer = sd.meta;
   }
   const sidecar: CheckpointSidecar = {
     format: CHECKPOINT_FORMAT, weights: basename(weights), optimizerFile: optimizerFile && basename(optimizerFile), optimizer, ...a.sidecar,
+    checksums: { weights: weightsDigest, optimizer: optimizerDigest },
   };
-  writeFileAtomic(`${stem}.json`, JSON.stringify(sidecar, null, 1));
+  writeFileAtomic(`${stem}.json`, sealSidecar(JSON.stringify(sidecar, null, 1)));
+}
+
+/** The sidecar text with its own SHA-256 appended as a last "sha256" field. */
+function sealSidecar(json: string): string {
+  if (!json.endsWith("\n}")) throw new Error("sidecar JSON must end with a closing brace on its own line");
+  return `${json.slice(0, -2)},\n "sha256": "${sha256(json)}"\n}\n`;
+}
+
+/** The sidecar text without its seal, or null when it has none; a damaged seal is an Error. */
+function unsealSidecar(text: string, path: string): string | null {
+  const m = /,\n "sha256": "([0-9a-f]{64})"\n\}\n?$/.exec(text);
+  if (!m) return null;
+  const body = `${text.slice(0, m.index)}\n}`;
+  if (sha256(body) !== m[1]) throw new Error(`${path}: checksum mismatch: the checkpoint sidecar is corrupt (a changed or damaged byte)`);
+  return body;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** Delete periodic checkpoints beyond the newest `keep`. */
@@ -91,36 +131,88 @@ export function pruneCheckpoints(dir: string, keep: number): void {
 }
 
 /**
- * Resolve what --resume points at: a run folder (its last checkpoint), a sidecar .json, or a weights
- * .safetensors whose sidecar lies next to it. Returns the sidecar path.
+ * Resolve what --resume points at: a run folder, a sidecar .json, or a weights .safetensors whose
+ * sidecar lies next to it; returns the sidecar path of a checkpoint that verifies (sidecar seal,
+ * tensor file checksums, and that the sidecar's digests are those of the files beside it).
+ * A run folder resumes from its newest checkpoint that verifies — last, or a periodic one — and
+ * every newer one that does not is named through `warn` with the reason.
  */
-export function resolveResumePath(p: string): string {
+export function resolveResumePath(p: string, warn: (line: string) => void = () => undefined): string {
   if (!existsSync(p)) throw new Error(`${p}: no such checkpoint or run folder`);
-  if (statSync(p).isDirectory()) {
-    const last = join(p, "last.json");
-    if (existsSync(last)) return last;
-    throw new Error(`${p}: the run folder has no last.json checkpoint to resume from`);
-  }
-  if (p.endsWith(".json")) return p;
-  if (p.endsWith(".safetensors")) {
-    const side = p.replace(/(\.optim)?\.safetensors$/, ".json");
-    if (existsSync(side)) return side;
-    throw new Error(`${p}: its sidecar ${basename(side)} is missing (the checkpoint is incomplete or weights-only)`);
-  }
-  throw new Error(`${p}: expected a run folder, a checkpoint .json or a .safetensors file`);
+  if (statSync(p).isDirectory()) return newestGoodCheckpoint(p, warn);
+  let side: string;
+  if (p.endsWith(".json")) side = p;
+  else if (p.endsWith(".safetensors")) {
+    side = p.replace(/(\.optim)?\.safetensors$/, ".json");
+    if (!existsSync(side)) throw new Error(`${p}: its sidecar ${basename(side)} is missing (the checkpoint is incomplete or weights-only)`);
+  } else throw new Error(`${p}: expected a run folder, a checkpoint .json or a .safetensors file`);
+  verifyCheckpoint(side);
+  return side;
 }
 
-export function readSidecar(path: string): CheckpointSidecar {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, "utf8"));
-  } catch (err) {
-    throw new Error(`${path}: not a readable checkpoint sidecar (${(err as Error).message})`);
+function newestGoodCheckpoint(runDir: string, warn: (line: string) => void): string {
+  const dir = join(runDir, "checkpoints");
+  for (const d of [runDir, dir]) removeStaleTemps(d);
+  const periodic = existsSync(dir) ? readdirSync(dir).filter((f) => /^iter_\d+\.json$/.test(f)).map((f) => join(dir, f)) : [];
+  const candidates = [join(runDir, "last.json"), ...periodic].filter((f) => existsSync(f))
+    .map((f) => ({ f, iter: sidecarIter(f) }))
+    .sort((a, b) => b.iter - a.iter); // stable: last.json before a periodic one of the same iteration
+  if (candidates.length === 0) throw new Error(`${runDir}: the run folder has no checkpoint to resume from (no last.json, no checkpoints/iter_*.json)`);
+  const refused: string[] = [];
+  for (const c of candidates) {
+    try {
+      verifyCheckpoint(c.f);
+    } catch (err) {
+      refused.push((err as Error).message);
+      continue;
+    }
+    for (const r of refused) warn(`warning: ${r}; resuming from an earlier checkpoint`);
+    return c.f;
   }
-  const s = raw as Partial<CheckpointSidecar>;
-  if (s.format !== CHECKPOINT_FORMAT) throw new Error(`${path}: not a cardioseg checkpoint (format ${String(s.format)})`);
-  if (!Number.isInteger(s.iter) || typeof s.weights !== "string" || !s.config) throw new Error(`${path}: checkpoint sidecar lacks iter/weights/config`);
-  return s as CheckpointSidecar;
+  throw new Error(`${runDir}: no checkpoint verifies: ${refused.join("; ")}`);
+}
+
+/** The iteration a sidecar names (-1 when unreadable: tried last, and refused with its reason). */
+function sidecarIter(path: string): number {
+  try {
+    const iter = (JSON.parse(readFileSync(path, "utf8")) as { iter?: unknown }).iter;
+    return typeof iter === "number" && Number.isInteger(iter) ? iter : -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Reads a sidecar and checks the whole checkpoint: its seal, the tensor files' own checksums, and
+ * that those are the digests the sidecar recorded. Throws naming the file at fault.
+ */
+export function verifyCheckpoint(sidecarPath: string): CheckpointSidecar {
+  const s = readSidecar(sidecarPath);
+  const dir = dirname(sidecarPath);
+  const files: [string, string | null | undefined][] = [[s.weights, s.checksums?.weights]];
+  if (s.optimizerFile) files.push([s.optimizerFile, s.checksums?.optimizer]);
+  for (const [name, recorded] of files) {
+    const file = join(dir, name);
+    if (!existsSync(file)) throw new Error(`${file}: missing (named by ${sidecarPath})`);
+    const stored = checkSafetensorsFile(file);
+    if (s.checksums && stored !== recorded) {
+      throw new Error(`${file}: does not belong to ${sidecarPath} (checksum ${String(stored).slice(0, 12)}…, the sidecar records ${String(recorded).slice(0, 12)}…; an interrupted save?)`);
+    }
+  }
+  return s;
+}
+
+/**
+ * Reads a checkpoint sidecar: its seal (when it has one) is verified, then its fields against the
+ * sidecar schema; any problem is an Error naming the file (and the field).
+ */
+export function readSidecar(path: string): CheckpointSidecar {
+  const text = readInputText(path, MAX_JSON_BYTES);
+  const body = unsealSidecar(text, path);
+  const raw = parseJsonText(body ?? text, path);
+  const s = checkJson(raw, sidecarSchema, path, "cardioseg checkpoint sidecar") as unknown as CheckpointSidecar;
+  if (body === null && s.checksums) throw new Error(`${path}: checksum missing: the checkpoint sidecar is damaged`);
+  return s;
 }
 
 /** Fields of two model configs that differ, e.g. ["backbone: 50 vs 101"]. */
@@ -170,7 +262,15 @@ export function weightsModelConfig(weightsPath: string, meta: Record<string, str
   if (meta.format !== CHECKPOINT_FORMAT || !meta.model) {
     throw new Error(`${weightsPath}: not a cardioseg checkpoint (no model config in its metadata)`);
   }
-  return JSON.parse(meta.model) as ModelConfig;
+  const raw = parseJsonText(meta.model, `${weightsPath} (metadata "model")`);
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new Error(`${weightsPath}: metadata "model" is not a model config`);
+  const config = { ...defaultModelConfig, ...(raw as Partial<ModelConfig>) };
+  try {
+    validateModelConfig(config);
+  } catch (err) {
+    throw new Error(`${weightsPath}: metadata "model": ${(err as Error).message}`);
+  }
+  return config;
 }
 
 /**
@@ -182,10 +282,10 @@ export function loadInitialWeights(model: DeepLabV3, weightsPath: string, cfg: E
   const saved = weightsModelConfig(weightsPath, metadata);
   checkSameArchitecture(weightsPath, saved, cfg.model);
   loadWeightsInto(model, weightsPath);
-  const savedCfg = metadata.config ? (JSON.parse(metadata.config) as ExperimentConfig) : null;
+  const savedCfg = metadata.config ? (parseJsonText(metadata.config, `${weightsPath} (metadata "config")`) as ExperimentConfig | null) : null;
   const notes: string[] = [];
-  if (savedCfg && savedCfg.data.spacing !== cfg.data.spacing) notes.push(`data.spacing ${savedCfg.data.spacing} mm there, ${cfg.data.spacing} mm here`);
-  if (savedCfg && savedCfg.data.task !== cfg.data.task) notes.push(`task ${savedCfg.data.task} there, ${cfg.data.task} here`);
+  if (savedCfg?.data && savedCfg.data.spacing !== cfg.data.spacing) notes.push(`data.spacing ${savedCfg.data.spacing} mm there, ${cfg.data.spacing} mm here`);
+  if (savedCfg?.data && savedCfg.data.task !== cfg.data.task) notes.push(`task ${savedCfg.data.task} there, ${cfg.data.task} here`);
   log(`initialised from ${weightsPath} (iteration ${metadata.iter ?? "?"}); optimiser and schedule start afresh`
     + (notes.length ? `; warning: ${notes.join(", ")}` : ""));
 }

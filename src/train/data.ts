@@ -44,12 +44,20 @@ function* syntheticCases(cfg: ExperimentConfig): Generator<LabelledCase> {
   }
 }
 
+/** The labelled cases of a folder; one that cannot be read is reported through `log` and skipped. */
 function* folderCases(root: string, patients: ReadonlySet<string> | null, log: (l: string) => void): Generator<LabelledCase> {
   const ds = loadDataset(root);
   for (const p of ds.problems) log(`warning: skipped ${p.file}: ${p.message}`);
   for (const c of ds.cases) {
     if (patients && !patients.has(c.patient)) continue;
-    const { image, labels } = loadCase(c);
+    let loaded;
+    try {
+      loaded = loadCase(c);
+    } catch (err) {
+      log(`warning: skipped case ${c.id}: ${err instanceof Error ? err.message : String(err)}`);
+      continue;
+    }
+    const { image, labels } = loaded;
     if (!labels) continue;
     yield { patient: c.patient, caseId: c.id, phase: c.phase, image, label: labels, imageFile: c.imagePath, labelFile: c.labelPaths[0] ?? c.imagePath };
   }
@@ -96,7 +104,9 @@ export function buildTrainingData(cfg: ExperimentConfig, log: (l: string) => voi
   }
   const wanted = new Set([...split.train, ...split.val]);
   const cases = d.source === "synthetic" ? syntheticCases(cfg) : folderCases(d.root, wanted, log);
-  const slices: Slice2D[] = slicesFromCases(cases, where);
+  const slices: Slice2D[] = slicesFromCases(cases, where, {
+    onBadCase: (c, err) => log(`warning: skipped case ${c.caseId}: ${err instanceof Error ? err.message : String(err)}`),
+  });
   const sides = splitSlices(slices, split);
   if (sides.train.length === 0) throw new Error(`${where}: no training slices for patients ${split.train.join(", ")}`);
   const task = taskOf(cfg);

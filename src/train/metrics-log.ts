@@ -3,7 +3,9 @@
 // {"iter","loss","lr","time_s"} (plus "progress", elapsed / budget, in time-budget runs) and validation
 // lines {"iter","val":{...}}. The whole file is rewritten atomically on each flush (it stays small),
 // and on resume lines after the resumed iteration are dropped so the log matches an uninterrupted run.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readInputText } from "../io/errors.js";
+import { MAX_JSON_BYTES } from "../io/json.js";
 import { writeFileAtomic } from "../util/fs.js";
 
 import type { RunHeader } from "./plan.js";
@@ -41,7 +43,7 @@ export class MetricsLog {
   loadUpTo(iter: number): void {
     this.lines.length = 0;
     if (!existsSync(this.path)) return;
-    for (const text of readFileSync(this.path, "utf8").split("\n")) {
+    for (const text of readInputText(this.path, MAX_JSON_BYTES).split("\n")) {
       if (!text.trim()) continue;
       try {
         const l = JSON.parse(text) as MetricsLine;

@@ -6,7 +6,7 @@
 // float32 parameters, so inference always runs in float32.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
-import { loadSafetensors, saveSafetensors } from "../tensor/safetensors.js";
+import { CHECKSUM_KEY, loadSafetensors, saveSafetensors } from "../tensor/safetensors.js";
 import { noGrad, tidy, type Tensor } from "../tensor/index.js";
 import { weightsModelConfig } from "./checkpoint.js";
 import { resolveWeightsPath } from "./model-path.js";
@@ -42,7 +42,9 @@ export function packWeights(source: string, out: string, dtype: PackDType = "flo
         packed.set(name, t);
       }
     }
-    saveSafetensors(out, packed, { ...metadata, dtype, packed_from: basename(weights) });
+    // The source's checksum describes the source; the packed file gets its own (verified by every load).
+    const { [CHECKSUM_KEY]: _sourceDigest, ...kept } = metadata;
+    saveSafetensors(out, packed, { ...kept, dtype, packed_from: basename(weights) }, { checksum: true });
   } finally {
     for (const t of new Set([...tensors.values(), ...packed.values()])) t.dispose();
   }

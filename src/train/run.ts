@@ -47,14 +47,19 @@ export async function runTraining(o: RunOptions): Promise<TrainResult> {
   const baseLog = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   let cfg = resolveRunConfig(o);
   const runDir = o.out ?? join("runs", cfg.name);
+  const env = readDistEnv();
+  let resume: string | null = null;
   if (o.resume) {
-    // Fail on a foreign checkpoint before spending minutes loading data.
-    const side = resolveResumePath(o.resume);
-    checkSameArchitecture(side, readSidecar(side).config.model, cfg.model);
+    // Fail on a foreign or damaged checkpoint before spending minutes loading data; a run folder
+    // resumes from its newest checkpoint that verifies (the others are named in warnings). Resolved
+    // once here: the trainer gets this sidecar, not the folder. Every rank resolves before the
+    // rendezvous, while no rank writes, so all pick the same checkpoint.
+    const warn = env && env.rank !== 0 ? (l: string) => baseLog(`[rank ${env.rank}] ${l}`) : baseLog;
+    resume = resolveResumePath(o.resume, warn);
+    checkSameArchitecture(resume, readSidecar(resume).config.model, cfg.model);
   }
   const init = o.init ? resolveModelPath(o.init) : null;
   if (init) checkInitArchitecture(init, cfg);
-  const env = readDistEnv();
   if (env && cfg.device === "cuda") cfg = { ...cfg, device: `cuda:${env.localRank}` };
   const dist = env ? joinJob(env, cfg, baseLog) : null;
   // Ranks > 0 keep quiet but for warnings: rank 0 speaks for the job.
@@ -67,7 +72,7 @@ export async function runTraining(o: RunOptions): Promise<TrainResult> {
       const model = guard(dist, "building the model", () => buildTrainingModel(cfg, dist?.rank ?? 0));
       const trainer = new Trainer({
         config: cfg, runDir, train: data.train, validation: data.validation, classNames: data.classNames,
-        classWeights: data.classWeights, resume: o.resume ?? null, progress: o.progress, log,
+        classWeights: data.classWeights, resume, progress: o.progress, log,
         handleSignals: o.handleSignals, stopAfter: o.stopAfter, init, clock: o.clock, model, dist,
       });
       try {

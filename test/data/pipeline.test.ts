@@ -65,13 +65,16 @@ test("an ACDC-layout folder becomes a patient split, train store, loader and val
   }
 });
 
-test("bad folders fail before training with the file and the field named", () => {
+test("a bad case is reported with the file and the field named and skipped; an unrecognised folder fails", () => {
   const root = mkdtempSync(join(tmpdir(), "cardioseg-data-"));
   try {
     assert.throws(() => loadDatasetSlices(root), /not a recognised data set/);
     writeAcdc(root, 3, 9);
-    assert.throws(() => buildDataPipeline(config(root, { split: { train: "1-2", val: "3" } })),
-      /patient003_frame05_gt\.nii\.gz: label value 9 at voxel \(2, 3, 1\) is outside the configured classes 0-3/);
+    const p = buildDataPipeline(config(root, { split: { train: "1", val: "2-3" } }));
+    assert.equal(p.problems.length, 1);
+    assert.match(p.problems[0].message, /patient003_frame05_gt\.nii\.gz: label value 9 at voxel \(2, 3, 1\) is outside the configured classes 0-3/);
+    assert.deepEqual(p.split.val, ["patient002", "patient003"]);
+    assert.ok(p.valSlices.length > 0 && p.valSlices.every((v) => !v.provenance.labelFile.includes("patient003_frame05")), "the bad frame is left out, the rest kept");
     assert.throws(() => buildDataPipeline(config(root, { split: { train: "1-2", val: "7" } })), /split\.val: "7" matches no patient/);
     const skipped = loadDatasetSlices(root, { skipBadCases: true });
     assert.equal(skipped.problems.length, 1);

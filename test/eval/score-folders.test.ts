@@ -2,7 +2,7 @@
 // (X_gt preferred over X), phases from Info.cfg or the name, and bad input refused per case.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeNifti } from "../../src/io/nifti/index.js";
@@ -91,6 +91,43 @@ test("shape mismatch and labels outside the class list are errors naming the cas
     });
     // With a class list that allows label 5, the second case is scored but the first still fails.
     assert.throws(() => scoreFolders({ predDir: f.pred, gtDir: f.gt, classes: ["bg", "RV", "MYO", "LV", "x", "y"] }), /1 case\(s\)/);
+  } finally {
+    rmSync(f.root, { recursive: true, force: true });
+  }
+});
+
+test("ground truth without a prediction fails, listed; with skipMissing it is skipped and listed in the JSON", () => {
+  const f = fixtureFolders();
+  try {
+    rmSync(join(f.pred, "patientA_frame07.nii.gz"));
+    assert.throws(() => scoreFolders({ predDir: f.pred, gtDir: f.gt, classes: ACDC_CLASSES }), (err: unknown) => {
+      assert.ok(err instanceof ScoreInputError);
+      assert.equal(err.problems.length, 1);
+      assert.match(err.problems[0], /patientA_frame07: no prediction patientA_frame07\.nii\.gz under .* for ground truth .*patientA_frame07_gt\.nii\.gz \(use --skip-missing/);
+      return true;
+    });
+    const report = scoreFolders({ predDir: f.pred, gtDir: f.gt, classes: ACDC_CLASSES, skipMissing: true });
+    assert.deepEqual(report.cases.map((c) => c.id), ["patientA_frame01"]);
+    assert.deepEqual(report.skipped.map((s) => s.id), ["patientA_frame07"]);
+  } finally {
+    rmSync(f.root, { recursive: true, force: true });
+  }
+});
+
+test("a dangling link among the predictions is reported, not fatal; an Info.cfg that is a folder is named", () => {
+  const f = fixtureFolders();
+  try {
+    symlinkSync(join(f.root, "gone.nii.gz"), join(f.pred, "ghost.nii.gz"));
+    assert.throws(() => scoreFolders({ predDir: f.pred, gtDir: f.gt, classes: ACDC_CLASSES }), (err: unknown) => {
+      assert.ok(err instanceof ScoreInputError);
+      assert.deepEqual(err.problems.length, 1);
+      assert.match(err.problems[0], /ghost\.nii\.gz: dangling symbolic link/);
+      return true;
+    });
+    rmSync(join(f.pred, "ghost.nii.gz"));
+    rmSync(join(f.gt, "patientA", "Info.cfg"));
+    mkdirSync(join(f.gt, "patientA", "Info.cfg"));
+    assert.throws(() => scoreFolders({ predDir: f.pred, gtDir: f.gt, classes: ACDC_CLASSES }), /patientA[/\\]Info\.cfg: is a folder, not a file/);
   } finally {
     rmSync(f.root, { recursive: true, force: true });
   }

@@ -11,6 +11,7 @@ import { cachedNetworkPath, checkBrowserModel, prepareBrowserModel } from "../..
 import { exportOnnx } from "../../src/onnx/export.js";
 import { modelMetadata, parseModel } from "../../src/onnx/proto.js";
 import { fileSha256 } from "../../src/util/hash.js";
+import { loadSafetensors, saveSafetensors } from "../../src/tensor/safetensors.js";
 import { tinyRun, type TinyRun } from "../infer/helpers.js";
 
 let run: TinyRun;
@@ -48,10 +49,13 @@ test("an .onnx beside the weights is used when it was exported from them, ignore
   const beside = prepareBrowserModel(dir);
   assert.equal(beside.origin, "beside the weights");
   assert.equal(beside.networkPath, join(dir, "best.onnx"));
-  // Other weights under the same name (one bit of the last tensor flipped): the .onnx no longer matches.
-  const bytes = readFileSync(join(dir, "best.safetensors"));
-  bytes[bytes.length - 1] ^= 1;
-  writeFileSync(join(dir, "best.safetensors"), bytes);
+  // Other weights under the same name (the last tensor changed, saved with their own checksum; a
+  // flipped byte would be refused as corruption): the .onnx no longer matches.
+  const { tensors, metadata } = loadSafetensors(join(dir, "best.safetensors"));
+  const [name, last] = [...tensors].at(-1)!;
+  tensors.set(name, last.add(1));
+  saveSafetensors(join(dir, "best.safetensors"), tensors, metadata, { checksum: true });
+  for (const t of [...tensors.values(), last]) t.dispose();
   const other = prepareBrowserModel(dir);
   assert.notEqual(other.origin, "beside the weights");
   assert.equal(other.networkPath, cachedNetworkPath(fileSha256(join(dir, "best.safetensors")), cache));

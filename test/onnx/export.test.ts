@@ -142,12 +142,12 @@ test("bad input: no weights, an inexpressible config field, an unwritable --out;
   try {
     const model = JSON.parse(metadata.model) as Record<string, unknown>;
     const future = join(dir, "future.safetensors");
-    saveSafetensors(future, tensors, { ...metadata, model: JSON.stringify({ ...model, attention: "axial" }) });
+    saveSafetensors(future, tensors, { ...metadata, model: JSON.stringify({ ...model, attention: "axial" }) }, { checksum: true });
     assert.throws(() => exportOnnx({ model: future, out: join(dir, "b.onnx") }),
       /future.safetensors: cannot export model.attention: this exporter .* does not know that field/);
     const odd = join(dir, "odd.safetensors");
-    saveSafetensors(odd, tensors, { ...metadata, model: JSON.stringify({ ...model, outputStride: 4 }) });
-    assert.throws(() => exportOnnx({ model: odd, out: join(dir, "c.onnx") }), /odd.safetensors: cannot export: model.outputStride: must be 8, 16 or 32, got 4/);
+    saveSafetensors(odd, tensors, { ...metadata, model: JSON.stringify({ ...model, outputStride: 4 }) }, { checksum: true });
+    assert.throws(() => exportOnnx({ model: odd, out: join(dir, "c.onnx") }), /odd.safetensors: metadata "model": model.outputStride: must be 8, 16 or 32, got 4/);
   } finally {
     for (const t of tensors.values()) t.dispose();
   }

@@ -11,6 +11,7 @@ import { bestAndWorstCases } from "../../src/report/html.js";
 import { writeRunReport } from "../../src/report/build.js";
 import { parseTrainingLog } from "../../src/report/run-folder.js";
 import { Canvas } from "../../src/report/raster.js";
+import { niceTicks, padRange } from "../../src/report/chart.js";
 import { registerReport } from "../../src/cli/commands/report.js";
 import { labelVolume, paint, readFixture, runCommand, type Shape } from "../eval/helpers.js";
 
@@ -113,6 +114,42 @@ test("training log parsing keeps train and validation points and counts bad line
   assert.deepEqual(log.train, [{ iter: 1, loss: 0.5, lr: 0.01 }]);
   assert.deepEqual(log.val, [{ iter: 2, val: { mean_dice: 0.7 } }]);
   assert.equal(log.skippedLines, 3);
+});
+
+test("a log whose values differ only in the last bit gets a sane axis; ticks never run away", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cardioseg-lastbit-"));
+  try {
+    const lines = [0.001, 0.0010000000000000002, 0.001].map((lr, i) => JSON.stringify({ iter: i + 1, loss: 1 + i * Number.EPSILON, lr }));
+    writeFileSync(join(dir, "metrics.jsonl"), lines.join("\n") + "\n");
+    const built = writeRunReport(dir);
+    assert.ok(existsSync(built.html) && built.curvesPng !== null);
+    const [lo, hi] = padRange([0.001, 0.0010000000000000002]);
+    assert.ok(lo < 0.001 && hi > 0.001 && (hi - lo) / 0.001 > 1e-4, `${lo} ${hi}`);
+    assert.ok(niceTicks(lo, hi, 5).length >= 2);
+    assert.deepEqual(niceTicks(1e20, 1e20 + 1e5, 5), []); // too fine for doubles: no ticks, no endless loop
+    assert.ok(niceTicks(0, 1, 5).length <= 100);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a malformed scores.json is refused naming the file and the field; log problems name the line", () => {
+  const dir = mkdtempSync(join(tmpdir(), "cardioseg-badscores-"));
+  try {
+    mkdirSync(join(dir, "eval"));
+    const good = scoreCases([]);
+    writeFileSync(join(dir, "eval", "scores.json"), JSON.stringify({ ...good, cases: [{ id: 7 }] }));
+    assert.throws(() => writeRunReport(dir), /eval[/\\]scores\.json: not a valid cardioseg score file: cases\[0\]\.id: .*expected string/);
+    writeFileSync(join(dir, "eval", "scores.json"), "null");
+    assert.throws(() => writeRunReport(dir), /scores\.json: not a valid cardioseg score file: \(top level\)/);
+    rmSync(join(dir, "eval", "scores.json"));
+    mkdirSync(join(dir, "eval", "scores.json"));
+    assert.throws(() => writeRunReport(dir), /eval[/\\]scores\.json: is a folder, not a file/);
+    const log = parseTrainingLog('{"iter":1,"loss":"high"}\n{"iter":"2"}\n');
+    assert.deepEqual(log.problems, ["line 1: loss: Invalid input: expected number, received string", "line 2: iter: Invalid input: expected number, received string"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test("best and worst cases never overlap, also with a single case", () => {

@@ -58,10 +58,15 @@ before(async () => {
   writeFileSync(join(run, "metrics.jsonl"), '{"iter":1,"loss":2.5,"lr":0.01}\n{"iter":2,"loss":2.0,"lr":0.01}\n{"iter":2,"val":{"mean_dice":0.4}}\n');
   writeFileSync(join(run, "report.html"), "<!DOCTYPE html><title>report</title><p>ok</p>");
   // An evaluation of three cases, two with overlays: best and worst are ranked as report.html ranks them.
-  const scored = (id: string, lv: number) => ({ id, phase: "ED", subject: id, dice: { RV: lv, MYO: lv, LV: lv } });
+  // (A whole score file: the reader checks it against the score JSON's schema.)
+  const none = { RV: null, MYO: null, LV: null };
+  const scored = (id: string, lv: number) => ({
+    id, phase: "ED", subject: id, dice: { RV: lv, MYO: lv, LV: lv }, hd95_mm: none, assd_mm: none, volume_ml: none, volume_ml_gt: none,
+  });
   writeFileSync(join(run, "eval", "scores.json"), JSON.stringify({
-    classes: ["background", "RV", "MYO", "LV"], per_class: { LV: { dice: 0.8, iou: 0.7, acc: 0.9 } }, mean_dice: 0.8,
-    cases: [scored("good", 0.95), scored("mid", 0.8), scored("bad", 0.4)],
+    classes: ["background", "RV", "MYO", "LV"], overall_acc: 0.9, mean_acc: 0.9, freqw_iou: 0.9, mean_iou: 0.7, mean_dice: 0.8,
+    per_class: { LV: { dice: 0.8, iou: 0.7, acc: 0.9 } },
+    cases: [scored("good", 0.95), scored("mid", 0.8), scored("bad", 0.4)], summary: {}, clinical: null, skipped: [],
   }));
   for (const id of ["good", "bad"]) for (const kind of ["pred", "gt"]) writeFileSync(join(run, "eval", "cases", `${id}_${kind}.png`), "PNG");
   mkdirSync(outsideDir);

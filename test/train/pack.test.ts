@@ -2,14 +2,14 @@
 // they came from; the one model-path resolver (run folders, files, the shipped model's absence).
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runTraining } from "../../src/train/run.js";
 import { Predictor } from "../../src/infer/predictor.js";
 import { packWeights } from "../../src/train/pack.js";
 import { resolveModelPath, shippedModelPath } from "../../src/train/model-path.js";
-import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/tensor/safetensors.js";
+import { checkSafetensorsFile, loadSafetensors, readSafetensorsHeader, saveSafetensors } from "../../src/tensor/safetensors.js";
 import { generateCase } from "../../src/synth/phantom.js";
 import { runPredict } from "../../src/infer/predict.js";
 import { loadConfigFile } from "../../src/train/config.js";
@@ -39,6 +39,15 @@ test("pack writes float16 weights (BatchNorm statistics float32) with the checkp
   assert.ok(metadata.config && metadata.model, "model and experiment config kept");
   const ratio = statSync(out).size / statSync(r.source).size;
   assert.ok(ratio > 0.45 && ratio < 0.6, `size ratio ${ratio}`);
+  // Its own checksum (not the source's): it verifies, and a flipped byte is refused naming the file.
+  const digest = checkSafetensorsFile(out);
+  assert.match(String(digest), /^[0-9a-f]{64}$/);
+  assert.notEqual(digest, checkSafetensorsFile(r.source));
+  const bytes = readFileSync(out);
+  bytes[bytes.length - 1] ^= 1;
+  const damaged = join(runDir, "packed", "damaged.safetensors");
+  writeFileSync(damaged, bytes);
+  assert.throws(() => loadSafetensors(damaged), /damaged\.safetensors: checksum mismatch/);
 });
 
 /**
@@ -128,7 +137,7 @@ test("pack refuses weights beyond float16's range, naming the tensor", () => {
   const big = tensors.get("classifier.4.weight")!.mul(1e6);
   tensors.set("classifier.4.weight", big);
   const bad = join(runDir, "big.safetensors");
-  saveSafetensors(bad, tensors, metadata);
+  saveSafetensors(bad, tensors, metadata, { checksum: true }); // its own checksum, not best's
   for (const t of tensors.values()) t.dispose();
   assert.throws(() => packWeights(bad, join(runDir, "big16.safetensors")), /"classifier\.4\.weight" has values beyond float16's range/);
   assert.ok(!existsSync(join(runDir, "big16.safetensors")));

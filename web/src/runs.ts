@@ -5,6 +5,7 @@
 import { layoutChart, trainingCharts } from "../../src/report/chart.js";
 import { chartSvg } from "../../src/report/svg.js";
 import { escapeHtml as esc } from "../../src/report/escape.js";
+import { pushAll } from "../../src/util/array.js";
 import type { TrainingLog } from "../../src/report/run-folder.js";
 import { api, type RunDetail } from "./api.js";
 import { fmt } from "./results.js";
@@ -61,9 +62,9 @@ export class RunsPage {
     this.events.onmessage = (e) => {
       const d = JSON.parse(e.data as string) as { train: TrainingLog["train"]; val: TrainingLog["val"] };
       if (!this.current) return;
-      const log = this.current.log ?? { train: [], val: [], skippedLines: 0 };
-      log.train.push(...d.train);
-      log.val.push(...d.val);
+      const log = this.current.log ?? { train: [], val: [], skippedLines: 0, problems: [] };
+      pushAll(log.train, d.train); // a loop: a long batch of lines would overflow push(...)'s arguments
+      pushAll(log.val, d.val);
       this.current.log = log;
       this.renderCurves();
     };

@@ -15,6 +15,7 @@ export function registerReport(program: Command): void {
       const n = Number(opts.cases);
       if (!Number.isInteger(n) || n < 0) throw new Error(`--cases must be a non-negative integer, got ${opts.cases}`);
       const built = writeRunReport(runDir, opts.out, { showCases: n });
+      for (const w of built.warnings) console.error(`warning: ${w}`);
       console.log(`report written to ${built.html}`);
       if (built.curvesPng) console.log(`training curves written to ${built.curvesPng}`);
     });

@@ -6,6 +6,7 @@ import { IoError, readInputText } from "../errors.js";
 import { readNifti } from "../nifti/read.js";
 import { readLabelFile } from "../volumes.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
+import { pushAll } from "../../util/array.js";
 
 export interface AcdcInfo {
   ed: number;
@@ -60,7 +61,7 @@ export function loadAcdc(root: string): Dataset {
   const problems: DatasetProblem[] = [];
   for (const dir of acdcPatientDirs(root)) {
     try {
-      cases.push(...patientCases(dir, problems));
+      pushAll(cases, patientCases(dir, problems));
     } catch (err) {
       problems.push(problemOf(join(dir, "Info.cfg"), err));
     }

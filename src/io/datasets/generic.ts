@@ -7,7 +7,8 @@
 // `dataset.json` manifest (written by convert) names the structures the labels annotate.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { IoError, readInputText } from "../errors.js";
+import { z } from "zod";
+import { readJsonFile } from "../json.js";
 import { imageExtension, readImageFile, readLabelFile } from "../volumes.js";
 import { isDir, type Dataset, type DatasetCase } from "./types.js";
 
@@ -90,21 +91,16 @@ function genericCase(id: string, patient: string, imagePath: string, labelPath: 
   };
 }
 
+/** dataset.json as convert writes it; other fields (source, labels) are for people and kept unread. */
+const ManifestSchema = z.looseObject({
+  format: z.literal(MANIFEST_FORMAT, { error: `not a cardioseg data set manifest (format ${MANIFEST_FORMAT})` }),
+  structures: z.array(z.string().min(1), { error: '"structures" must be a list of structure names' }).optional(),
+});
+
 /** dataset.json: {"format": "cardioseg-dataset-1", "structures": ["MYO", "LV"], …}; absent = nothing declared. */
 function readManifest(root: string): { structures?: string[] } {
   const file = join(root, MANIFEST);
   if (!existsSync(file)) return {};
-  let doc: unknown;
-  try {
-    doc = JSON.parse(readInputText(file));
-  } catch (err) {
-    throw new IoError(file, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
-  }
-  const m = doc as { format?: unknown; structures?: unknown };
-  if (typeof doc !== "object" || doc === null || m.format !== MANIFEST_FORMAT) throw new IoError(file, `not a cardioseg data set manifest (format ${MANIFEST_FORMAT})`);
-  if (m.structures === undefined) return {};
-  if (!Array.isArray(m.structures) || !m.structures.every((s) => typeof s === "string" && s !== "")) {
-    throw new IoError(file, `"structures" must be a list of structure names, got ${JSON.stringify(m.structures)}`);
-  }
-  return { structures: m.structures as string[] };
+  const m = readJsonFile(file, ManifestSchema, "cardioseg data set manifest");
+  return m.structures === undefined ? {} : { structures: m.structures };
 }

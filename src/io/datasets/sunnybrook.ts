@@ -3,13 +3,14 @@
 // link.csv mapping patient ids to original ids. One case per contoured image; labels are drawn
 // from the contours in ACDC numbering (3 LV cavity, 2 myocardium, 0 background; 255 = not annotated
 // outside the cavity where the image has no o-contour: see labelsFromContours). No RV is drawn.
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { IoError } from "../errors.js";
+import { IoError, readInputText } from "../errors.js";
 import { readDicomFile } from "../dicom/index.js";
-import { labelsFromContours, readContourFile } from "../contours.js";
+import { labelsFromContourFiles } from "../contours.js";
 import { labelLike } from "../image.js";
 import { isDir, problemOf, type Dataset, type DatasetCase, type DatasetProblem } from "./types.js";
+import { pushAll } from "../../util/array.js";
 
 const CONTOUR_FILE = /^IM-(\d+)-(\d+)-([io])contour-manual\.txt$/;
 /** Sunnybrook draws the LV endocardium and epicardium only: no RV. */
@@ -44,11 +45,11 @@ export function loadSunnybrook(root: string): Dataset {
   const linkFile = join(root, "link.csv");
   let links: SunnybrookLink[] = [];
   try {
-    links = parseLinkCsv(readFileSync(linkFile, "utf8"), linkFile);
+    links = parseLinkCsv(readInputText(linkFile, 16 << 20), linkFile);
   } catch (err) {
     problems.push(problemOf(linkFile, err));
   }
-  for (const link of links) cases.push(...patientCases(root, link, problems));
+  for (const link of links) pushAll(cases, patientCases(root, link, problems));
   return { kind: "sunnybrook", root, cases, problems, structures: SUNNYBROOK_STRUCTURES };
 }
 
@@ -105,9 +106,7 @@ function sunnybrookCase(link: SunnybrookLink, n: number, imagePath: string, file
       const image = loadImage();
       const [cols, rows, nz = 1] = image.dims;
       if (nz !== 1) throw new IoError(imagePath, `contours need a single-slice image, got ${image.dims.join("x")}`);
-      const inner = files.inner ? readContourFile(files.inner) : undefined;
-      const outer = files.outer ? readContourFile(files.outer) : undefined;
-      return labelLike(image, labelsFromContours(cols, rows, inner, outer));
+      return labelLike(image, labelsFromContourFiles(cols, rows, files.inner, files.outer));
     },
   };
 }

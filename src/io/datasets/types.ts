@@ -7,6 +7,9 @@ import type { ImageVolume, LabelVolume } from "../image.js";
 
 export type DatasetKind = "acdc" | "sunnybrook" | "generic";
 
+/** The classes every layout's labels are numbered in (ACDC's): 0 background, 1 RV, 2 MYO, 3 LV. */
+export const ACDC_LABEL_NAMES: readonly string[] = ["background", "RV", "MYO", "LV"];
+
 export interface DatasetCase {
   /** Unique within the data set, usable as a file name: "patient001_ED", "SCD0000101_59". */
   readonly id: string;

@@ -5,14 +5,12 @@
 import dicomParser from "dicom-parser";
 import type { DataSet, Element } from "dicom-parser";
 import { IoError } from "../errors.js";
-import type { VoxelArray } from "../image.js";
+import { MAX_VOXELS, firstOverflow, type VoxelArray } from "../image.js";
 import { decodeFrame, isCompressedSyntaxSupported, type FrameSpec } from "./codecs.js";
 import type { DicomInstance } from "./header.js";
 import { TS } from "./parse.js";
 
 const NATIVE = new Set<string>([TS.implicitLE, TS.explicitLE, TS.deflatedLE, TS.explicitBE]);
-/** No cardiac series comes near this; larger claims are corrupt headers, refused before allocating. */
-const MAX_VOXELS = 1 << 28;
 
 /** All frames of one instance, frame after frame, each row-major (column index fastest). */
 export function readPixels(ds: DataSet, inst: DicomInstance): VoxelArray {
@@ -24,7 +22,7 @@ export function readPixels(ds: DataSet, inst: DicomInstance): VoxelArray {
   const le = el.encapsulatedPixelData ? encapsulatedBytes(ds, el, inst, spec) : nativeBytes(ds, el, inst);
   const raw = typedSamples(le, inst);
   const grey = inst.samplesPerPixel === 1 ? raw : luminance(raw, inst);
-  return rescale(grey, inst.rescaleSlope, inst.rescaleIntercept);
+  return rescale(grey, inst.rescaleSlope, inst.rescaleIntercept, file);
 }
 
 /** The header checks of readPixels without decoding: is this an image whose pixels are all there? */
@@ -145,9 +143,14 @@ function luminance(raw: VoxelArray, inst: DicomInstance): Float32Array {
   return out;
 }
 
-function rescale(data: VoxelArray, slope: number, intercept: number): VoxelArray {
+/** The modality rescale (slope, intercept) in float32; values it would make infinite are refused. */
+function rescale(data: VoxelArray, slope: number, intercept: number, file: string): VoxelArray {
   if (slope === 1 && intercept === 0) return data;
   const out = new Float32Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = data[i] * slope + intercept;
+  const bad = firstOverflow(data, out);
+  if (bad >= 0) {
+    throw new IoError(file, `RescaleSlope ${slope} and RescaleIntercept ${intercept} turn stored value ${data[bad]} into ${out[bad]}: the rescaled image is not finite`);
+  }
   return out;
 }

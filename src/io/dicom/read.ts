@@ -1,8 +1,7 @@
 // read.ts owns building ImageVolumes: one file (single or multi-frame) or one stack of
 // single-frame instances already ordered along the slice normal.
-import { statSync } from "node:fs";
 import { IoError, readInputFile, withFile } from "../errors.js";
-import type { ImageVolume, VoxelArray } from "../image.js";
+import { checkedImage, type ImageVolume, type VoxelArray } from "../image.js";
 import { along, nominalThickness, sliceGeometry, stackAffine } from "./geometry.js";
 import { readInstance, type DicomInstance } from "./header.js";
 import { parseDicomBytes, type ParsedDicom } from "./parse.js";
@@ -12,9 +11,7 @@ import { readPixels } from "./pixels.js";
 const MAX_FILE_BYTES = 1 << 30;
 
 export function readFileBytes(path: string): Uint8Array {
-  const size = withFile(path, "cannot read", () => statSync(path)).size;
-  if (size > MAX_FILE_BYTES) throw new IoError(path, `file of ${size} bytes exceeds the ${MAX_FILE_BYTES}-byte limit`);
-  return readInputFile(path);
+  return readInputFile(path, MAX_FILE_BYTES);
 }
 
 export function parseFile(path: string, untilPixels = false): ParsedDicom {
@@ -45,10 +42,10 @@ function fileVolume(inst: DicomInstance, data: VoxelArray): ImageVolume {
   const distinct = positions.some((p) => Math.abs(along(g, p) - along(g, positions[0])) > 1e-3);
   const cine = inst.frames > 1 && inst.framePositions !== undefined && !distinct;
   const stacked = inst.frames > 1 && distinct ? positions : [g.origin];
-  const { affine, sliceSpacing } = stackAffine(g, stacked, nominalThickness(inst));
+  const { affine, sliceSpacing } = stackAffine(g, stacked, nominalThickness(inst), inst.file);
   const dims = cine ? [inst.cols, inst.rows, 1, inst.frames] : [inst.cols, inst.rows, inst.frames];
   const spacing = cine ? [g.inPlane[0], g.inPlane[1], sliceSpacing, 1] : [g.inPlane[0], g.inPlane[1], sliceSpacing];
-  return { data, dims, spacing, affine, meta: volumeMeta([inst], g.defaulted) };
+  return checkedImage({ data, dims, spacing, affine, meta: volumeMeta([inst], g.defaulted) }, inst.file);
 }
 
 /** Stacks single-frame instances (sorted along the normal, same size) into one 3D volume. */
@@ -61,11 +58,11 @@ export function stackVolume(slices: readonly DicomInstance[], extraMeta: Record<
     return withFile(s.file, "corrupt data set", () => readPixels(parsed.dataSet, readInstance(parsed)));
   });
   const data = concatPlanes(planes);
-  const { affine, sliceSpacing } = stackAffine(g, slices.map((s) => s.position ?? g.origin), nominalThickness(first));
-  return {
+  const { affine, sliceSpacing } = stackAffine(g, slices.map((s) => s.position ?? g.origin), nominalThickness(first), first.file);
+  return checkedImage({
     data, dims: [first.cols, first.rows, slices.length], spacing: [g.inPlane[0], g.inPlane[1], sliceSpacing], affine,
     meta: { ...volumeMeta(slices, g.defaulted), ...extraMeta },
-  };
+  }, first.file);
 }
 
 /** Keeps the integer type when every plane shares it; any rescaled (float) plane makes all float. */

@@ -8,7 +8,7 @@
 import dcmjs from "dcmjs";
 import { writeFileAtomic } from "../../util/fs.js";
 import { IoError } from "../errors.js";
-import { assertSameGeometry, type LabelVolume } from "../image.js";
+import { assertSameGeometry, geometryProblem, type LabelVolume } from "../image.js";
 import { sharedModules, type Attributes } from "./derived.js";
 import type { DicomInstance } from "./header.js";
 import { scanDicomFiles, type DicomSeries } from "./series.js";
@@ -80,6 +80,8 @@ function checkPhases(path: string, phases: readonly LabelVolume[], classNames: r
   phases.forEach((p, t) => {
     const [nx, ny, nz] = p.dims;
     if (p.dims.length !== 3 || nx * ny * nz !== p.data.length) throw new IoError(path, `label volume must be 3D with matching data (dims ${p.dims.join("x")})`);
+    const problem = geometryProblem(p);
+    if (problem) throw new IoError(path, `not written: ${phases.length > 1 ? `phase ${t}: ` : ""}${problem}`);
     try {
       if (t > 0) assertSameGeometry(p, phases[0], `phase ${t} vs phase 0`);
     } catch (err) {

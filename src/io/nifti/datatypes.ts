@@ -1,28 +1,28 @@
 // datatypes.ts — NIfTI datatype codes: sizes, names, and decoding raw voxel bytes (either byte
 // order) into a typed array, applying scl_slope/scl_inter as nibabel does.
 import { IoError } from "../errors.js";
-import type { VoxelArray } from "../image.js";
+import { firstOverflow, type VoxelArray } from "../image.js";
 import type { NiftiHeader } from "./header.js";
 
 interface TypeInfo {
   name: string;
   bytes: number;
   /** Builds the typed array over an aligned, native-order buffer. */
-  view?: (buf: ArrayBuffer, count: number) => VoxelArray;
+  view?: (buf: ArrayBuffer, byteOffset: number, count: number) => VoxelArray;
 }
 
 const TYPES: Record<number, TypeInfo> = {
-  2: { name: "uint8", bytes: 1, view: (b, n) => new Uint8Array(b, 0, n) },
-  4: { name: "int16", bytes: 2, view: (b, n) => new Int16Array(b, 0, n) },
-  8: { name: "int32", bytes: 4, view: (b, n) => new Int32Array(b, 0, n) },
-  16: { name: "float32", bytes: 4, view: (b, n) => new Float32Array(b, 0, n) },
-  64: { name: "float64", bytes: 8, view: (b, n) => new Float64Array(b, 0, n) },
-  256: { name: "int8", bytes: 1, view: (b, n) => new Int8Array(b, 0, n) },
-  512: { name: "uint16", bytes: 2, view: (b, n) => new Uint16Array(b, 0, n) },
-  768: { name: "uint32", bytes: 4, view: (b, n) => new Uint32Array(b, 0, n) },
+  2: { name: "uint8", bytes: 1, view: (b, o, n) => new Uint8Array(b, o, n) },
+  4: { name: "int16", bytes: 2, view: (b, o, n) => new Int16Array(b, o, n) },
+  8: { name: "int32", bytes: 4, view: (b, o, n) => new Int32Array(b, o, n) },
+  16: { name: "float32", bytes: 4, view: (b, o, n) => new Float32Array(b, o, n) },
+  64: { name: "float64", bytes: 8, view: (b, o, n) => new Float64Array(b, o, n) },
+  256: { name: "int8", bytes: 1, view: (b, o, n) => new Int8Array(b, o, n) },
+  512: { name: "uint16", bytes: 2, view: (b, o, n) => new Uint16Array(b, o, n) },
+  768: { name: "uint32", bytes: 4, view: (b, o, n) => new Uint32Array(b, o, n) },
   // 64-bit integers become float64 (exact up to 2^53, far beyond any image intensity).
-  1024: { name: "int64", bytes: 8, view: (b, n) => Float64Array.from(new BigInt64Array(b, 0, n), Number) },
-  1280: { name: "uint64", bytes: 8, view: (b, n) => Float64Array.from(new BigUint64Array(b, 0, n), Number) },
+  1024: { name: "int64", bytes: 8, view: (b, o, n) => Float64Array.from(new BigInt64Array(b, o, n), Number) },
+  1280: { name: "uint64", bytes: 8, view: (b, o, n) => Float64Array.from(new BigUint64Array(b, o, n), Number) },
   // Known but refused: colour and complex data are not cardiac MR intensities.
   1: { name: "binary", bytes: 0 },
   32: { name: "complex64", bytes: 8 },
@@ -56,14 +56,18 @@ export function bytesPerVoxel(code: number, file: string): number {
   return t.bytes;
 }
 
-/** Copies the voxel bytes into an aligned native-order buffer and applies scaling. */
-export function decodeVoxels(raw: Uint8Array, h: NiftiHeader, count: number, file: string): VoxelArray {
+/**
+ * The voxels as a typed array in native order, scaled. `owned` says that `raw` lies in a buffer
+ * nobody else uses (a freshly inflated one): when it is suitably aligned the typed array is a view
+ * of it (byte-swapped in place if need be) instead of a copy, so a large volume is held once.
+ */
+export function decodeVoxels(raw: Uint8Array, h: NiftiHeader, count: number, file: string, owned = false): VoxelArray {
   const t = TYPES[h.datatype];
   if (!t?.view) throw new IoError(file, `unsupported NIfTI datatype ${datatypeName(h.datatype)}`);
-  const copy = new Uint8Array(raw.length);
-  copy.set(raw);
-  if (!h.littleEndian && t.bytes > 1) swapBytes(copy, t.bytes);
-  const values = t.view(copy.buffer, count);
+  const inPlace = owned && raw.byteOffset % t.bytes === 0;
+  const bytes = inPlace ? raw : Uint8Array.from(raw);
+  if (!h.littleEndian && t.bytes > 1) swapBytes(bytes, t.bytes);
+  const values = t.view(bytes.buffer as ArrayBuffer, bytes.byteOffset, count);
   return applyScaling(values, h.sclSlope, h.sclInter, file);
 }
 
@@ -77,7 +81,11 @@ function swapBytes(bytes: Uint8Array, width: number): void {
   }
 }
 
-/** As nibabel: a zero or non-finite slope means "no scaling"; a valid slope needs a finite intercept. */
+/**
+ * As nibabel: a zero or non-finite slope means "no scaling"; a valid slope needs a finite
+ * intercept. Scaling that turns finite voxels into infinities (a huge slope overflowing float32)
+ * is refused rather than written on as a volume of inf.
+ */
 function applyScaling(values: VoxelArray, slope: number, inter: number, file: string): VoxelArray {
   if (!Number.isFinite(slope) || slope === 0) return values;
   if (!Number.isFinite(inter)) throw new IoError(file, `scl_slope ${slope} with a non-finite scl_inter ${inter}`);
@@ -85,5 +93,10 @@ function applyScaling(values: VoxelArray, slope: number, inter: number, file: st
   if (s === 1 && b === 0) return values;
   const out = values instanceof Float64Array ? new Float64Array(values.length) : new Float32Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = values[i] * s + b;
+  const bad = firstOverflow(values, out);
+  if (bad >= 0) {
+    throw new IoError(file, `scl_slope ${s} and scl_inter ${b} turn voxel ${bad} (${values[bad]}) into ${out[bad]}: the scaled image is not finite`);
+  }
   return out;
 }
+

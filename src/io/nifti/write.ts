@@ -4,7 +4,7 @@
 import { gzipSync } from "node:zlib";
 import { writeFileAtomic } from "../../util/fs.js";
 import { IoError } from "../errors.js";
-import { voxelCount, type ImageVolume, type VoxelArray } from "../image.js";
+import { firstOverflow, geometryProblem, voxelCount, type ImageVolume, type VoxelArray } from "../image.js";
 import { affineToQform } from "./affine.js";
 import { datatypeOf } from "./datatypes.js";
 import { NIFTI1_HEADER_BYTES, NIFTI1_MIN_OFFSET } from "./header.js";
@@ -21,7 +21,7 @@ export interface NiftiWriteOptions {
 
 /** Writes `volume` to `path` (gzipped when it ends in .gz), atomically. */
 export function writeNifti(path: string, volume: ImageVolume, options: NiftiWriteOptions = {}): void {
-  const bytes = encodeNifti1(volume, options);
+  const bytes = encodeNifti1(volume, options, path);
   writeFileAtomic(path, path.endsWith(".gz") ? gzipSync(bytes, { level: 6 }) : bytes);
 }
 
@@ -35,12 +35,21 @@ export function writeNiftiLabels(path: string, labels: ImageVolume): void {
   writeNifti(path, labels, { as: "uint8" });
 }
 
-export function encodeNifti1(volume: ImageVolume, options: NiftiWriteOptions = {}): Uint8Array {
+/**
+ * The NIfTI-1 bytes of `volume`; `target` (the output path) names the file in errors. A volume
+ * with bad geometry (singular or non-finite affine, non-positive spacing) or whose values become
+ * infinite in the stored type is refused: no file is written that would mislead its reader.
+ */
+export function encodeNifti1(volume: ImageVolume, options: NiftiWriteOptions = {}, target?: string): Uint8Array {
+  const file = target ?? String(volume.meta.file ?? "volume");
   const data = convert(volume.data, options.as);
   const n = voxelCount(volume.dims);
-  const file = String(volume.meta.file ?? "volume");
   if (data.length !== n) throw new IoError(file, `data has ${data.length} voxels, dims ${volume.dims.join("x")} need ${n}`);
   if (volume.dims.length > 4 || volume.dims.length < 2) throw new IoError(file, `cannot write ${volume.dims.length}-D data as NIfTI here`);
+  const problem = geometryProblem(volume);
+  if (problem) throw new IoError(file, `not written: ${problem}${volume.meta.file ? ` (from ${String(volume.meta.file)})` : ""}`);
+  const bad = firstOverflow(volume.data, data);
+  if (bad >= 0) throw new IoError(file, `not written: voxel ${bad} (${volume.data[bad]}) does not fit the ${options.as ?? "stored"} type`);
   const out = new Uint8Array(NIFTI1_MIN_OFFSET + data.byteLength);
   const view = new DataView(out.buffer);
   writeHeader(view, out, volume, data, options.description ?? String(volume.meta.description ?? ""));
