@@ -32,7 +32,8 @@ let server: RunningServer;
 const logLines: string[] = [];
 
 function options(extra: Partial<ServeOptions> = {}): ServeOptions {
-  return { ...resolveServeOptions({ port: 0, data: dataDir, runs: runsDir }), ...extra };
+  // model: undefined: this file tests the server without a model, even where the shipped one is installed.
+  return { ...resolveServeOptions({ port: 0, data: dataDir, runs: runsDir }), model: undefined, ...extra };
 }
 
 function form(files: { name: string; body: Uint8Array | string }[], name = ""): FormData {
