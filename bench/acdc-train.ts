@@ -72,12 +72,15 @@ export interface TrainSpeedReport {
   command: string;
 }
 
-/** Runs `cardioseg train --config configs/acdc-cpu.yaml train.iterations=N` and reads its speed. */
+/**
+ * Runs `cardioseg train --config configs/acdc-cpu.yaml train.timeBudget= train.iterations=N` and reads its speed
+ * (the preset is a time budget, which ignores train.iterations until `train.timeBudget=` clears it).
+ */
 export function trainItsPerSecond(iterations: number): TrainSpeedReport {
   const out = mkdtempSync(join(tmpdir(), "cardioseg-bench-train-"));
   const data = existsSync(ACDC) ? ["--data", ACDC] : ["data.source=synthetic", "data.trainPatients=", "data.valPatients="];
   const args = [join(projectRoot(), "dist", "src", "cli", "main.js"), "train", "--config", PRESET, ...data, "--out", out,
-    "--progress", "silent", `train.iterations=${iterations}`, "train.logEvery=10"];
+    "--progress", "silent", "train.timeBudget=", `train.iterations=${iterations}`, "train.logEvery=10"];
   try {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, args, { encoding: "utf8", env: process.env });
@@ -89,7 +92,7 @@ export function trainItsPerSecond(iterations: number): TrainSpeedReport {
     const first = lines[0], last = lines[lines.length - 1];
     const itPerS = (last.iter - first.iter) / ((last.time_s as number) - (first.time_s as number));
     const where = existsSync(ACDC) ? `--data ${ACDC}` : "data.source=synthetic";
-    const command = `cardioseg train --config configs/acdc-cpu.yaml ${where} train.iterations=${iterations}`;
+    const command = `cardioseg train --config configs/acdc-cpu.yaml ${where} train.timeBudget= train.iterations=${iterations}`;
     return { iterations, itPerS, wallS, data: existsSync(ACDC) ? ACDC : "synthetic phantoms", command };
   } finally {
     rmSync(out, { recursive: true, force: true });

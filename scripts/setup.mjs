@@ -9,7 +9,10 @@
 //   4. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
 //   5. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
 //      SEG tests run) and chromium (the web app's browser tests; `cardioseg serve` itself does not
-//      need it); elsewhere a note, and those tests skip saying why.
+//      need it); elsewhere a note, and those tests skip saying why;
+//   6. with `--bench` (`npm run bench`): Debian's python3-torch, python3-torchvision and
+//      python3-nibabel, the PyTorch side every bench ratio is measured against (never needed to
+//      run cardioseg or its tests).
 // Idempotent and quiet when everything is in place. `--no-npm` skips step 1.
 import { existsSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -54,19 +57,31 @@ function ensureLibtorch() {
   );
 }
 
-/** Debian packages the tests use, each found by one of its programs. */
-const TEST_TOOLS = [{ pkg: "dicom3tools", program: "dciodvfy" }, { pkg: "chromium", program: "chromium" }];
-
 function onPath(program) {
   return spawnSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" }).status === 0;
 }
 
-function ensureTestTools() {
-  const missing = TEST_TOOLS.filter((t) => !onPath(t.program));
+function pythonHas(module) {
+  return spawnSync("/usr/bin/python3", ["-c", `import ${module}`], { stdio: "ignore" }).status === 0;
+}
+
+/** Debian packages the tests use, each found by one of its programs. */
+const TEST_TOOLS = [
+  { pkg: "dicom3tools", present: () => onPath("dciodvfy") }, { pkg: "chromium", present: () => onPath("chromium") },
+];
+/** Debian packages the bench's PyTorch side uses (bench/*.py). */
+const BENCH_TOOLS = [
+  { pkg: "python3-torch", present: () => pythonHas("torch") },
+  { pkg: "python3-torchvision", present: () => pythonHas("torchvision") },
+  { pkg: "python3-nibabel", present: () => pythonHas("nibabel") },
+];
+
+function ensureDebianTools(tools, usedBy) {
+  const missing = tools.filter((t) => !t.present());
   if (missing.length === 0) return;
   const pkgs = missing.map((t) => t.pkg);
   if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
-    console.log(`setup: ${pkgs.join(", ")} not installed (needs root and apt-get); the tests that use them will skip`);
+    console.log(`setup: ${pkgs.join(", ")} not installed (needs root and apt-get); ${usedBy} will skip`);
     return;
   }
   console.log(`setup: installing Debian's ${pkgs.join(", ")} with apt-get…`);
@@ -75,7 +90,7 @@ function ensureTestTools() {
   if (install()) return;
   // The package lists may be stale or empty on a fresh machine: refresh them once, then retry.
   run("apt-get", ["update", "-qq"], { env });
-  if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; the tests that use them will skip`);
+  if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; ${usedBy} will skip`);
 }
 
 /** Returns true when it installed Gloo's headers (the addon must then be rebuilt to use them). */
@@ -104,7 +119,8 @@ try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
   ensureAddon(ensureGlooHeaders());
-  ensureTestTools();
+  ensureDebianTools(TEST_TOOLS, "the tests that use them");
+  if (process.argv.includes("--bench")) ensureDebianTools(BENCH_TOOLS, "the bench's PyTorch side");
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
