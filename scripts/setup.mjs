@@ -120,7 +120,10 @@ try {
   ensureLibtorch();
   ensureAddon(ensureGlooHeaders());
   ensureDebianTools(TEST_TOOLS, "the tests that use them");
-  if (process.argv.includes("--bench")) ensureDebianTools(BENCH_TOOLS, "the bench's PyTorch side");
+  // A user who points the bench at their own Python (bench/pytorch.ts reads CARDIOSEG_PYTHON) keeps it.
+  if (process.argv.includes("--bench") && !process.env.CARDIOSEG_PYTHON) {
+    ensureDebianTools(BENCH_TOOLS, "the bench's PyTorch side");
+  }
 } catch (err) {
   console.error(err instanceof Error ? err.message : String(err));
   process.exit(1);
