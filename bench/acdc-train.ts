@@ -1,8 +1,10 @@
 // acdc-train.ts: what a user of `cardioseg train` feels. (1) The acdc-cpu training step with its
 // augmentation — the real loader (gathering on the timed thread), the batched libtorch
-// augmentation, DeepLab v3+ ResNet-18 OS16, batch 8, 160x160, AdamW, Dice + CE, channels-last as
-// the trainer runs it — against the same model in PyTorch eager with per-sample torchvision-style
-// augmentation (bench/acdc_train_bench.py). (2) `cardioseg train --config configs/acdc-cpu.yaml`
+// augmentation, DeepLab v3+ ResNet-18 OS16 with its aux head, batch 8, 160x160, AdamW, Dice + CE,
+// channels-last, at the preset's precision, as the trainer runs it — against the same model in
+// PyTorch eager, float32 (as its users run it) with per-sample torchvision-style augmentation
+// (bench/acdc_train_bench.py); and the same step with both sides under bfloat16 autocast, the
+// engine against engine at one precision. (2) `cardioseg train --config configs/acdc-cpu.yaml`
 // itself, as a child process, reporting iterations per second of its training loop.
 // Both read ACDC patients from ../shared/data/acdc when present, else the synthetic phantoms.
 import { spawnSync } from "node:child_process";
@@ -14,7 +16,8 @@ import { tidy } from "../src/tensor/index.js";
 import { batchTensors } from "../src/train/augment.js";
 import { applyOverrides, loadConfigFile, type ExperimentConfig } from "../src/train/config.js";
 import { buildTrainingData } from "../src/train/data.js";
-import { segmentationLoss } from "../src/train/losses.js";
+import { modelLoss } from "../src/train/losses.js";
+import { effectivePrecision, trainingForward } from "../src/train/forward.js";
 import { buildOptimizer } from "../src/train/optimizer.js";
 import { projectRoot } from "../src/util/project.js";
 import type { Benchmark, BenchInstance } from "./types.js";
@@ -30,19 +33,20 @@ export function benchConfig(extra: readonly string[] = []): ExperimentConfig {
   return applyOverrides(loadConfigFile(PRESET), [...data, ...extra]);
 }
 
-function trainStepInstance(): BenchInstance {
-  const cfg = benchConfig();
+function trainStepInstance(extra: readonly string[]): BenchInstance {
+  const cfg = benchConfig(extra);
   const data = buildTrainingData(cfg);
   const model = new DeepLabV3(cfg.model).train();
   if (cfg.channelsLast) model.to({ memoryFormat: "channelsLast" });
   const { optimizer } = buildOptimizer(model, cfg.optim);
+  const { precision } = effectivePrecision(cfg.precision, "cpu"); // as the trainer decides it
   return {
     step() {
       optimizer.zeroGrad();
       const batch = data.train.nextSync();
       tidy(() => {
         const { images, labels } = batchTensors(batch, "cpu", cfg.model.numClasses);
-        segmentationLoss(model.forward(images).out, labels, cfg.loss).backward();
+        modelLoss(trainingForward(model, images, precision, "cpu"), labels, cfg.loss).backward();
       });
       optimizer.step();
     },
@@ -56,10 +60,18 @@ function trainStepInstance(): BenchInstance {
 
 export const acdcTrainStepBenchmark: Benchmark = {
   name: "acdc_cpu_train_step_augmented",
-  description: "acdc-cpu step: loader + augmentation + DeepLabV3+ R18 OS16, batch 8, 160x160",
+  description: "acdc-cpu train step + augmentation, preset precision (PyTorch float32)",
   iterations: 3,
   warmup: 2,
-  setup: trainStepInstance,
+  setup: () => trainStepInstance([]),
+};
+
+export const acdcTrainStepBf16Benchmark: Benchmark = {
+  name: "acdc_cpu_train_step_augmented_bf16",
+  description: "acdc-cpu train step + augmentation, both under bfloat16 autocast",
+  iterations: 3,
+  warmup: 2,
+  setup: () => trainStepInstance(["precision=bf16-mixed"]),
 };
 
 export interface TrainSpeedReport {

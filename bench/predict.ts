@@ -13,11 +13,11 @@ import { manualSeed } from "../src/tensor/index.js";
 import { DeepLabV3 } from "../src/models/index.js";
 import { loadConfigFile, resolveConfig } from "../src/train/config.js";
 import { Predictor } from "../src/infer/predictor.js";
-import { TorchEngine } from "../src/infer/engine.js";
+import { TorchEngine, type InferencePrecision } from "../src/infer/engine.js";
 import { readNifti } from "../src/io/nifti/index.js";
 import { diagonalAffine, type ImageVolume } from "../src/io/image.js";
 import { projectRoot } from "../src/util/project.js";
-import type { Benchmark } from "./types.js";
+import type { Benchmark, BenchInstance } from "./types.js";
 
 const ACDC_FRAME = join("..", "shared", "data", "acdc", "training", "patient001", "patient001_frame01.nii.gz");
 const SYNTHETIC = { dims: [256, 216, 10], spacing: [1.5625, 1.5625, 10] };
@@ -40,23 +40,33 @@ export function benchVolume(): { volume: ImageVolume; source: string } {
   return { volume: { data, dims: SYNTHETIC.dims, spacing: SYNTHETIC.spacing, affine: diagonalAffine(SYNTHETIC.spacing), meta: {} }, source: "synthetic" };
 }
 
+function volumePredictInstance(precision: InferencePrecision): BenchInstance {
+  const config = resolveConfig(loadConfigFile(join(projectRoot(), "configs", "acdc-cpu.yaml")));
+  manualSeed(0);
+  const predictor = new Predictor(new TorchEngine(new DeepLabV3(config.model), "cpu", precision), config, "random weights");
+  const { volume } = benchVolume();
+  return {
+    step() {
+      predictor.predictVolume(volume);
+    },
+    dispose() {
+      predictor.dispose();
+    },
+  };
+}
+
 export const acdcVolumePredictBenchmark: Benchmark = {
   name: "acdc_cpu_volume_predict",
   description: "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict vs PyTorch slice by slice",
   iterations: 2,
   warmup: 1,
-  setup() {
-    const config = resolveConfig(loadConfigFile(join(projectRoot(), "configs", "acdc-cpu.yaml")));
-    manualSeed(0);
-    const predictor = new Predictor(new TorchEngine(new DeepLabV3(config.model)), config, "random weights");
-    const { volume } = benchVolume();
-    return {
-      step() {
-        predictor.predictVolume(volume);
-      },
-      dispose() {
-        predictor.dispose();
-      },
-    };
-  },
+  setup: () => volumePredictInstance("float32"),
+};
+
+export const acdcVolumePredictBf16Benchmark: Benchmark = {
+  name: "acdc_cpu_volume_predict_bf16",
+  description: "the same, ours with --precision bfloat16 (PyTorch float32)",
+  iterations: 2,
+  warmup: 1,
+  setup: () => volumePredictInstance("bfloat16"),
 };

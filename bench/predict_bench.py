@@ -81,4 +81,6 @@ def volume_predict():
 
 PREDICT_BENCHMARKS = {
     "acdc_cpu_volume_predict": volume_predict,
+    # ours with --precision bfloat16 against the same float32 slice-by-slice reference
+    "acdc_cpu_volume_predict_bf16": volume_predict,
 }

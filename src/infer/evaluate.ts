@@ -5,7 +5,7 @@
 // Output (OUT = --out, default the model's run folder, or runs/<model name> for the shipped model),
 // the run-folder layout of src/report:
 //   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
-//                                   {"model", "data", "patients", "selection", "tta", "lcc", "structures"}
+//                                   {"model", "data", "patients", "selection", "tta", "lcc", "precision", "structures"}
 //                                   (structures scored: --structures, else the data set's annotated
 //                                   ones — Sunnybrook: MYO and LV — else every class)
 //   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
@@ -26,6 +26,7 @@ import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
 import type { Predictor } from "./predictor.js";
 import { loadPredictor, type EngineName } from "./engines.js";
+import type { InferencePrecision } from "./engine.js";
 import { modelName, resolveModelPath } from "../train/model-path.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -61,6 +62,8 @@ export interface EvaluateOptions {
   predictor?: Predictor;
   /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
   engine?: EngineName;
+  /** libtorch only: float32 (default) or bfloat16 (faster on a CPU with AVX512-BF16/AMX). */
+  precision?: InferencePrecision;
 }
 
 export interface EvaluationInfo {
@@ -70,6 +73,8 @@ export interface EvaluationInfo {
   selection: PatientSelection["how"];
   tta: boolean;
   lcc: boolean;
+  /** What the network computed in (libtorch's --precision; ONNX is float32). */
+  precision: InferencePrecision;
   /** The structures scored. */
   structures: string[];
 }
@@ -90,7 +95,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
-  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision });
   try {
     const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients, patientGroups(dataset));
     const wanted = new Set(selection.patients);
@@ -101,7 +106,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     const { report, kept } = await scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
     const evaluation: EvaluationInfo = {
       model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
-      structures: report.classes.slice(1),
+      precision: o.precision ?? "float32", structures: report.classes.slice(1),
     };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));

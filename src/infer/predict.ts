@@ -17,7 +17,7 @@
 //                                          DICOM inputs only, --seg-per phase; by default one
 //                                          SEG per study instead, see study.ts)
 //   OUT/<study>/study.json, seg.dcm        per cine (DICOM series or 4D NIfTI): study.ts
-//   OUT/predict-summary.json               {"model", "tta", "lcc", "formats", "seg_per", "outputs":
+//   OUT/predict-summary.json               {"model", "tta", "lcc", "precision", "formats", "seg_per", "outputs":
 //                                          [{"input", "name", "dims", "files", "seconds",
 //                                          "lcc_removed"?}], "studies": [{"study", "input", "files",
 //                                          "summary"?}], "failures": [{"input", "message"}]}
@@ -27,6 +27,7 @@ import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from 
 import { writeDicomSeg } from "../io/dicom/index.js";
 import type { Predictor, OnPrediction } from "./predictor.js";
 import { loadPredictor, type EngineName } from "./engines.js";
+import type { InferencePrecision } from "./engine.js";
 import { resolveModelPath } from "../train/model-path.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
@@ -60,6 +61,8 @@ export interface PredictOptions {
   es?: number;
   /** Inference engine (default libtorch); "onnx" runs the model exported, on onnxruntime-node. */
   engine?: EngineName;
+  /** libtorch only: float32 (default) or bfloat16 (faster on a CPU with AVX512-BF16/AMX). */
+  precision?: InferencePrecision;
 }
 
 export interface PredictOutput {
@@ -75,6 +78,8 @@ export interface PredictSummary {
   model: string;
   tta: boolean;
   lcc: boolean;
+  /** What the network computed in (libtorch's --precision; ONNX is float32). */
+  precision: InferencePrecision;
   formats: PredictFormat[];
   seg_per: SegPer;
   outputs: PredictOutput[];
@@ -104,10 +109,10 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
-  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize });
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision });
   const segPer = o.segPer ?? "study";
   const summary: PredictSummary = {
-    model, tta: o.tta === true, lcc: o.lcc === true, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
+    model, tta: o.tta === true, lcc: o.lcc === true, precision: o.precision ?? "float32", formats, seg_per: segPer, outputs: [], studies: [], failures: [],
   };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {

@@ -22,7 +22,7 @@ import { defaultExperimentConfig, mergeConfig, resolveConfig, type ExperimentCon
 import { parseJsonText } from "../io/json.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import { resolveWeightsPath } from "../train/model-path.js";
-import { TorchEngine, type LogitsEngine } from "./engine.js";
+import { TorchEngine, type InferencePrecision, type LogitsEngine } from "./engine.js";
 import { NETWORK_MULTIPLE, autoBatchSize, batchRanges } from "./batching.js";
 
 export { batchRanges } from "./batching.js";
@@ -37,6 +37,8 @@ export interface PredictorOptions {
    * automatic, about 450,000 network pixels per call (5 slices of an ACDC frame), TTA flips counted.
    */
   batchSize?: number;
+  /** libtorch engine only: float32 (default) or bfloat16 weights and activations. */
+  precision?: InferencePrecision;
 }
 
 /** What predictVolume reports after each batch. Slice i (flat) is slice i % slicesPerFrame of frame floor(i / slicesPerFrame). */
@@ -104,7 +106,7 @@ export class Predictor {
       model.dispose();
       throw err;
     }
-    return new Predictor(new TorchEngine(model, o.device ?? "cpu"), config, weights, o);
+    return new Predictor(new TorchEngine(model, o.device ?? "cpu", o.precision), config, weights, o);
   }
 
   /**

@@ -1,6 +1,8 @@
 // Autograd scopes and queries: noGrad/enableGrad (PyTorch's torch.no_grad / enable_grad; grad
 // mode is per thread), grad() (torch.autograd.grad) for gradients without touching .grad, and
-// post-accumulate-grad hooks (torch 2.1's Tensor.register_post_accumulate_grad_hook).
+// post-accumulate-grad hooks (torch 2.1's Tensor.register_post_accumulate_grad_hook), and
+// autocast (torch.autocast: mixed precision, per thread like grad mode).
+import { DTYPE_CODE } from "./dtype.js";
 import { N } from "./native.js";
 import { Tensor } from "./tensor.js";
 
@@ -21,6 +23,23 @@ export function noGrad<T>(fn: () => T): T {
 /** Runs `fn` (synchronously) with gradient recording on, even inside noGrad. */
 export function enableGrad<T>(fn: () => T): T {
   return withGradMode(true, fn);
+}
+
+/** The lower precision autocast runs its listed ops in (convolutions, matmuls) — PyTorch's choices. */
+export type AutocastDType = "bfloat16" | "float16";
+
+/**
+ * Runs `fn` (synchronously) under torch.autocast(device, dtype): libtorch runs convolutions and matmuls in
+ * `dtype` and keeps precision-sensitive ops in float32. Leaving the outermost region clears the cache of
+ * down-cast weights, as PyTorch does, so an optimiser step is never shadowed by a stale copy.
+ */
+export function autocast<T>(device: "cpu" | "cuda", dtype: AutocastDType, fn: () => T): T {
+  const [enabled, prevDtype] = N.autocastEnter(device, DTYPE_CODE[dtype]);
+  try {
+    return fn();
+  } finally {
+    N.autocastExit(device, enabled, prevDtype);
+  }
 }
 
 export function isGradEnabled(): boolean {

@@ -11,7 +11,8 @@ export {
 } from "./creation.js";
 export type { NestedArray, RandomOptions, FromArrayOptions } from "./creation.js";
 export { Generator, manualSeed } from "./generator.js";
-export { noGrad, enableGrad, isGradEnabled, setGradEnabled, grad, onGradAccumulated } from "./autograd.js";
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled, grad, onGradAccumulated, autocast, type AutocastDType }
+  from "./autograd.js";
 export type { GradOptions } from "./autograd.js";
 export { tidy, disposeAll } from "./scope.js";
 export {

@@ -178,6 +178,8 @@ export interface NativeAddon {
     allowUnused: boolean): (NativeHandle | null)[];
   gradFnName(a: H): string | null;
   setGradEnabled(on: boolean): boolean; isGradEnabled(): boolean; version(a: H): number;
+  autocastEnter(device: "cpu" | "cuda", dtype: number): [boolean, number];
+  autocastExit(device: "cpu" | "cuda", enabled: boolean, dtype: number): void;
   registerPostAccumulateGradHook(a: H, fn: () => void): NativeHook; removeGradHook(h: NativeHook): void;
   // c10d (distributed.cc); reduce op codes: 0 sum, 1 product, 2 min, 3 max
   tcpStoreNew(host: string, port: number, isServer: boolean, worldSize: Opt<number>, timeoutMs: number,

@@ -94,6 +94,8 @@ export interface DistributedConfig {
   broadcastBuffers: boolean;
 }
 
+export type Precision = "float32" | "bf16-mixed";
+
 export interface ExperimentConfig {
   name: string;
   seed: number;
@@ -103,6 +105,12 @@ export interface ExperimentConfig {
   threads: number;
   /** Train with weights and activations in NHWC (channels-last) memory: oneDNN's faster layout on CPU. */
   channelsLast: boolean;
+  /**
+   * "bf16-mixed": the training forward runs under autocast to bfloat16 (convolutions in bfloat16 with
+   * float32 weights, optimiser state and loss: PyTorch Lightning's name), faster where the CPU has
+   * AVX512-BF16/AMX or on a GPU; "float32" (the default) everywhere. Validation and inference stay float32.
+   */
+  precision: Precision;
   model: ModelConfig;
   data: DataConfig;
   train: TrainLoopConfig;
@@ -118,6 +126,7 @@ export const defaultExperimentConfig: ExperimentConfig = {
   device: "cpu",
   threads: 0,
   channelsLast: true,
+  precision: "float32",
   // numClasses 0 = the task's (4 for regions, 2 for contour), filled in by resolveConfig.
   model: { ...defaultModelConfig, numClasses: 0 },
   data: {
@@ -171,6 +180,7 @@ const NULLABLE_INT_LISTS = new Set(["model.atrousRates", "model.multiGrid"]);
 
 const ENUMS: Record<string, readonly (string | number)[]> = {
   device: ["cpu", "cuda"],
+  precision: ["float32", "bf16-mixed"],
   "model.arch": ["deeplabv3", "deeplabv3plus"],
   "model.backbone": [18, 34, 50, 101],
   "model.outputStride": [8, 16, 32],

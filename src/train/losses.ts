@@ -5,7 +5,7 @@
 // cross-entropy (class weights, ignore index), soft Dice (nnU-Net's SoftDiceLoss: batch dice, smooth
 // term, background excluded), Dice + CE (nnU-Net's DC_and_CE_loss) and focal loss (Lin et al. 2017).
 // Class weights come from src/data/frequencies.ts (inverse or median frequency).
-import { F, stack, type Tensor } from "../tensor/index.js";
+import { arange, F, stack, type Tensor } from "../tensor/index.js";
 
 export interface CrossEntropyOptions {
   /** Per-class weights [C] (see classWeights). */
@@ -69,15 +69,19 @@ export function crossEntropyLoss(logits: Tensor, target: Tensor, o: CrossEntropy
   return F.crossEntropy(logits, target, { weight: o.weight, ignoreIndex: o.ignoreIndex ?? -100, reduction: "mean" });
 }
 
-/** One-hot [N,C,H,W] float of the target and a [N,1,H,W] mask of the pixels that count. */
+/**
+ * One-hot [N,C,H,W] float of the target and a [N,1,H,W] mask of the pixels that count. The one-hot is one
+ * broadcast comparison with 0..C-1, so an ignored pixel (ignoreIndex >= C) is all zeros in it already.
+ */
 function oneHotMasked(target: Tensor, numClasses: number, ignoreIndex: number | undefined): { onehot: Tensor; mask: Tensor | null } {
+  const classes = arange(numClasses, { dtype: target.dtype, device: target.device }).view([1, numClasses, 1, 1]);
+  const labels = target.unsqueeze(1);
   if (ignoreIndex === undefined) {
-    return { onehot: F.oneHot(target, numClasses).permute([0, 3, 1, 2]).float(), mask: null };
+    return { onehot: labels.eq(classes).float(), mask: null };
   }
-  const valid = target.ne(ignoreIndex);
-  const safe = target.mul(valid.long());
-  const mask = valid.float().unsqueeze(1);
-  return { onehot: F.oneHot(safe, numClasses).permute([0, 3, 1, 2]).float().mul(mask), mask };
+  const mask = labels.ne(ignoreIndex).float();
+  const onehot = labels.eq(classes).float();
+  return { onehot: ignoreIndex >= 0 && ignoreIndex < numClasses ? onehot.mul(mask) : onehot, mask };
 }
 
 /**
@@ -123,7 +127,7 @@ export function focalLoss(logits: Tensor, target: Tensor, o: FocalOptions = {}):
   return perPixel.mul(valid.float()).sum().div(norm.sum().clamp(1e-12));
 }
 
-/** The configured loss on one logits map (the trainer adds auxWeight × the same on the aux logits). */
+/** The configured loss on one logits map (modelLoss adds auxWeight × the same on the aux logits). */
 export function segmentationLoss(logits: Tensor, target: Tensor, cfg: LossConfig, weight?: Tensor,
   batchSum?: (t: Tensor) => Tensor): Tensor {
   const ignoreIndex = cfg.ignoreIndex;
@@ -137,4 +141,11 @@ export function segmentationLoss(logits: Tensor, target: Tensor, cfg: LossConfig
     case "focal": return focalLoss(logits, target, { weight, ignoreIndex, gamma: cfg.focalGamma });
     default: throw new Error(`loss.name: unknown loss ${String(cfg.name)} (ce, dice, dice_ce, focal)`);
   }
+}
+
+/** The training loss of a forward: the configured loss on the logits, plus auxWeight × it on the aux logits. */
+export function modelLoss(out: { out: Tensor; aux?: Tensor }, target: Tensor, cfg: LossConfig, weight?: Tensor,
+  batchSum?: (t: Tensor) => Tensor): Tensor {
+  const loss = segmentationLoss(out.out, target, cfg, weight, batchSum);
+  return out.aux ? loss.add(segmentationLoss(out.aux, target, cfg, weight, batchSum).mul(cfg.auxWeight)) : loss;
 }

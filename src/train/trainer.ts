@@ -18,19 +18,20 @@ import type { Batch, CropBatch } from "../data/types.js";
 import { fromTypedArray, tensor, tidy, type DeviceLike, type Generator, type Tensor } from "../tensor/index.js";
 import type { Hyper, Optimizer } from "../optim/index.js";
 import { writeFileAtomic } from "../util/fs.js";
-import type { ExperimentConfig } from "./config.js";
+import type { ExperimentConfig, Precision } from "./config.js";
 import {
   checkSameArchitecture, checkpointName, loadInitialWeights, loadOptimizerInto, loadWeightsInto, pruneCheckpoints, readSidecar,
   resolveResumePath, saveCheckpoint, type BestScore,
 } from "./checkpoint.js";
 import { checkpointFinished, makeRunPlan, type Clock, type RunPlan } from "./plan.js";
-import { segmentationLoss } from "./losses.js";
+import { modelLoss } from "./losses.js";
 import { MetricsLog } from "./metrics-log.js";
 import { applyLrFactor, type ScheduledOptimizer } from "./optimizer.js";
 import { makeProgress, type ProgressMode, type ProgressReporter } from "./progress.js";
 import { foregroundMeanDice, validate, valLine, type ValidationSource } from "./validate.js";
 import { writeCurves } from "./curves.js";
 import { batchTensors } from "./augment.js";
+import { effectivePrecision, trainingForward } from "./forward.js";
 import { applyTrainingThreads, buildTrainingModel, type TrainingModel } from "./model-setup.js";
 import {
   DistributedDataParallel, allreduceSumWithGrad, convertSyncBatchNorm, sumConfusionAcrossRanks, type DistributedContext,
@@ -103,12 +104,17 @@ export class Trainer {
   private readonly ddp: DistributedDataParallel<DeepLabV3> | null = null;
   /** Only rank 0 writes the run folder. */
   private readonly writes: boolean;
+  /** config.precision, or float32 where the CPU cannot run bfloat16 natively. */
+  private readonly precision: Precision;
 
   constructor(private readonly o: TrainerOptions) {
     this.config = o.config;
     this.runDir = o.runDir;
     this.device = o.config.device;
     this.log = o.log ?? ((line) => process.stderr.write(`${line}\n`));
+    const precision = effectivePrecision(o.config.precision ?? "float32", this.device); // absent before the key existed
+    this.precision = precision.precision;
+    if (precision.note) this.log(precision.note);
     this.dist = o.dist ?? null;
     this.writes = !this.dist || this.dist.isMain;
     if (!o.model) applyTrainingThreads(o.config, this.dist?.localWorldSize ?? 1);
@@ -297,12 +303,11 @@ export class Trainer {
   private forwardBackward(batch: Batch | CropBatch, scale: number): number {
     const { loss: lossCfg } = this.config;
     const { images: x, labels: y } = batchTensors(batch, this.device, this.config.model.numClasses);
-    const out = this.model.forward(x);
+    const out = trainingForward(this.model, x, this.precision, this.device);
     const weight = this.weight ?? undefined;
     const dist = this.dist;
     const batchSum = dist ? (t: Tensor) => allreduceSumWithGrad(dist.group, t) : undefined; // global batch Dice
-    let loss = segmentationLoss(out.out, y, lossCfg, weight, batchSum);
-    if (out.aux) loss = loss.add(segmentationLoss(out.aux, y, lossCfg, weight, batchSum).mul(lossCfg.auxWeight));
+    const loss = modelLoss(out, y, lossCfg, weight, batchSum);
     // In a distributed run, the mean over the ranks (the global batch's loss): every rank sees the same value.
     const value = this.dist ? this.dist.allreduceNumbers("averaging the loss", [loss.item()])[0] / this.dist.worldSize : loss.item();
     if (Number.isFinite(value)) (scale === 1 ? loss : loss.mul(scale)).backward();

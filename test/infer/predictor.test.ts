@@ -343,3 +343,33 @@ test("TorchEngine (folded, channels-last) gives the plain eval model's logits", 
     plain.dispose();
   }
 });
+
+// Random weights leave small margins between classes, so bfloat16 rounding flips more voxels than with a
+// trained model (test/infer/shipped-model.test.ts checks the shipped model on an ACDC frame: >= 99.9%).
+test("bfloat16 engine: float32 logits near float32's, labels agreeing on >= 97% of voxels; ONNX refuses it", async () => {
+  const model = randomModel(12);
+  const reference = twin(model);
+  const bf16 = new Predictor(new TorchEngine(model, "cpu", "bfloat16"), CONFIG, "random weights", { batchSize: 4 });
+  const f32 = new Predictor(new TorchEngine(reference), CONFIG, "random weights", { batchSize: 4 });
+  try {
+    tidy(() => {
+      const x = randn([2, 1, 64, 64]);
+      const lo = bf16.engine.logits(x) as Tensor, hi = f32.engine.logits(x) as Tensor;
+      assert.equal(lo.dtype, "float32");
+      const err = lo.sub(hi).abs().max().item(), scale = hi.abs().max().item();
+      assert.ok(err > 0 && err < 0.05 * scale, `bfloat16 logits off by ${err} (scale ${scale})`);
+    });
+    const volume = phantom(6);
+    const want = f32.predictVolume(volume).data;
+    assert.ok(classShares(want).filter((s) => s > 0.01).length >= 3, "the reference labels use several classes");
+    const a = agreement(bf16.predictVolume(volume).data, want);
+    assert.ok(a >= 0.97, `voxel agreement ${a}`);
+  } finally {
+    bf16.dispose();
+    f32.dispose();
+  }
+  const { loadPredictor } = await import("../../src/infer/engines.js");
+  await assert.rejects(loadPredictor("model.onnx", "onnx", { precision: "bfloat16" }), /--precision bfloat16 is for --engine libtorch/);
+  const { parsePrecision } = await import("../../src/infer/engine.js");
+  assert.throws(() => parsePrecision("fp16"), /--precision must be one of float32, bfloat16, got "fp16"/);
+});

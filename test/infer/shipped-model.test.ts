@@ -13,6 +13,9 @@ import { SHARED, skipUnless } from "../paths.js";
 import { shippedModelPath } from "../../src/train/model-path.js";
 import { readSafetensorsHeader } from "../../src/tensor/safetensors.js";
 import { runEvaluate } from "../../src/infer/evaluate.js";
+import { Predictor } from "../../src/infer/predictor.js";
+import type { InferencePrecision } from "../../src/infer/engine.js";
+import { readNifti } from "../../src/io/nifti/index.js";
 import { CLI_MAIN } from "./helpers.js";
 
 const ACDC = join(SHARED, "acdc", "training");
@@ -40,4 +43,25 @@ test("`cardioseg predict SCAN --out DIR` works with no model argument", { skip }
   const p = spawnSync(process.execPath, [CLI_MAIN, "predict", scan, "--out", out, "--format", "nifti"], { encoding: "utf8" });
   assert.equal(p.status, 0, p.stderr);
   assert.ok(existsSync(join(out, "patient090_frame04", "patient090_frame04_pred.nii.gz")));
+});
+
+test("--precision bfloat16 labels an ACDC frame as float32 does on >= 99.9% of voxels", { skip }, () => {
+  const scan = join(ACDC, "patient090", "patient090_frame04.nii.gz");
+  const volume = readNifti(scan);
+  const labels = (precision: InferencePrecision): Uint8Array => {
+    const predictor = Predictor.load(SHIPPED, { precision });
+    try {
+      return predictor.predictVolume(volume).data;
+    } finally {
+      predictor.dispose();
+    }
+  };
+  const f32 = labels("float32"), bf16 = labels("bfloat16");
+  let same = 0, foreground = 0;
+  for (let i = 0; i < f32.length; i++) {
+    if (f32[i] === bf16[i]) same++;
+    if (f32[i] > 0) foreground++;
+  }
+  assert.ok(foreground > 1000, `float32 found only ${foreground} foreground voxels`);
+  assert.ok(same / f32.length >= 0.999, `agreement ${same}/${f32.length}`);
 });

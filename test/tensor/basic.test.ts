@@ -75,6 +75,11 @@ test("reductions with and without dims", () => {
   assert.deepEqual(values(mv), [5, 6]);
   assert.deepEqual(values(indices), [1, 2]);
   assert.deepEqual(values(a.argmax(0)), [1, 0, 1]);
+  // Along a dimension: the first of tied maxima (PyTorch's rule), with keepdim.
+  const ties = tensor([[1, 3, 3], [2, 2, 0]]);
+  assert.deepEqual(values(ties.argmax(1)), [1, 0]);
+  assert.deepEqual(ties.argmax(1, true).shape, [2, 1]);
+  assert.deepEqual(values(ties.argmax(0)), [1, 0, 0]);
   assert.deepEqual(values(a.min(0).values), [1, 2, 3]);
   assert.equal(a.argmin().item(), 0);
   close(values(tensor([1, 2, 3, 4]).var()), [5 / 3]);

@@ -14,7 +14,7 @@ import { EpochOrders, gatherBatch, placeSamples, planBatches, type LoaderConfig 
 import { TrainLoader } from "../../src/data/loader.js";
 import { intensityStats } from "../../src/data/normalize.js";
 import { setNumThreads, tidy } from "../../src/tensor/index.js";
-import { renderToBatch } from "../../src/train/augment.js";
+import { OTHER_LABEL, renderToBatch } from "../../src/train/augment.js";
 import { applyOverrides, defaultExperimentConfig, resolveConfig } from "../../src/train/config.js";
 import { Trainer } from "../../src/train/trainer.js";
 
@@ -94,6 +94,24 @@ for (const labels of ["nearest", "linear"] as const) {
     }
   });
 }
+
+test("linear labels: a label at or above the class count renders as OTHER_LABEL (255)", () => {
+  const w = 40, h = 40, image = new Float32Array(w * h), label = new Uint8Array(w * h);
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w, y = Math.floor(i / w);
+    label[i] = x >= 10 && x < 30 && y >= 10 && y < 30 ? 9 : x < 20 ? 2 : 0;
+  }
+  const slice: TrainSlice = { id: "o", image, label, width: w, height: h, spacing: [1, 1], stats: { lo: 0, hi: 1, mean: 0, std: 1 } };
+  const still: AugmentOptions = { rotation: { probability: 0 }, scale: { probability: 0 }, affineJitter: { probability: 0 },
+    mirror: { x: 0, y: 0 }, randomCrop: false, gamma: { probability: 0 }, noise: { probability: 0 }, labels: "linear" };
+  const cfg: LoaderConfig = { batchSize: 1, size: { width: w, height: h }, targetSpacing: 1, seed: 1, augment: still };
+  const plan = planBatches([slice], cfg);
+  const b = renderToBatch(gatherBatch([slice], cfg, plan, new EpochOrders(1, 1), { epoch: 0, position: 0 }), 4);
+  assert.equal(b.labels[20 * w + 20], OTHER_LABEL);
+  assert.equal(b.labels[35 * w + 5], 2);
+  assert.equal(b.labels[35 * w + 35], 0);
+  assert.ok(!b.labels.includes(9));
+});
 
 const EVERYTHING: AugmentOptions = {
   elastic: { probability: 0.7 }, gamma: { probability: 0.6, invertedProbability: 0.4 }, noise: { probability: 0.7 },

@@ -42,6 +42,7 @@ test("unknown keys and bad values are clear errors naming the key", () => {
   assert.throws(() => loadConfigFile(preset("demo.yaml"), ["optim.lrr=1"]), /unknown config key "optim\.lrr".*known keys under optim: lr/);
   assert.throws(() => loadConfigFile(preset("demo.yaml"), ["train.iterations=many"]), /"train\.iterations" must be a number/);
   assert.throws(() => loadConfigFile(preset("demo.yaml"), ["model.backbone=77"]), /"model\.backbone" must be one of 18, 34, 50, 101/);
+  assert.throws(() => loadConfigFile(preset("demo.yaml"), ["precision=fp16"]), /"precision" must be one of float32, bf16-mixed/);
   assert.throws(() => loadConfigFile(preset("demo.yaml"), ["model.numClasses=3"]), /numClasses" is 3 but task "regions" has 4/);
   assert.throws(() => loadConfigFile(preset("demo.yaml"), ["lr"]), /not a key=value/);
   const dir = mkdtempSync(join(tmpdir(), "cfg-"));

@@ -10,6 +10,7 @@ import { loadSafetensors } from "../../src/tensor/safetensors.js";
 import type { Batch } from "../../src/data/types.js";
 import { applyOverrides, defaultExperimentConfig, resolveConfig, type ExperimentConfig } from "../../src/train/config.js";
 import { NonFiniteLossError, Trainer, type BatchSource } from "../../src/train/trainer.js";
+import { cpuHasNativeBf16 } from "../../src/train/forward.js";
 
 setNumThreads(1); // bitwise-reproducible reductions
 
@@ -92,6 +93,32 @@ test("resuming at iteration 3 ends with the same weights as an uninterrupted run
   const saved = loadSafetensors(join(dirA, "last.safetensors"));
   assert.ok(saved.tensors.has("backbone.layer1.0.conv1.weight") && saved.tensors.has("aux_classifier.4.bias"));
   for (const t of saved.tensors.values()) t.dispose();
+});
+
+const noBf16 = cpuHasNativeBf16() ? false : "this CPU has no AVX512-BF16/AMX: bf16-mixed trains in float32 here";
+
+test("bf16-mixed: float32 weights, exact resume, and weights unlike a float32 run's", { skip: noBf16 }, async () => {
+  const dirs = ["f32-", "bf16A-", "bf16B-"].map((p) => mkdtempSync(join(tmpdir(), p)));
+  const f32 = new Trainer(opts(tinyConfig(), dirs[0]));
+  await f32.run();
+  const w32 = weightsOf(f32);
+  f32.dispose();
+  const cfg = tinyConfig(["precision=bf16-mixed"]);
+  const a = new Trainer(opts(cfg, dirs[1]));
+  await a.run();
+  const wa = weightsOf(a);
+  assert.equal(a.model.stateDict().get("backbone.conv1.weight")?.dtype, "float32");
+  a.dispose();
+  const b1 = new Trainer(opts(cfg, dirs[2], { stopAfter: 3 }));
+  await b1.run();
+  b1.dispose();
+  const b2 = new Trainer(opts(cfg, dirs[2], { resume: dirs[2] }));
+  await b2.run();
+  const wb = weightsOf(b2);
+  b2.dispose();
+  for (const [k, va] of wa) assert.deepEqual(wb.get(k), va, `${k} differs after resume`);
+  const key = "backbone.conv1.weight";
+  assert.notDeepEqual(wa.get(key), w32.get(key), "bfloat16 autocast left the weights as float32 training does");
 });
 
 test("a NaN loss stops with a clear message and keeps the last good checkpoint", async () => {
