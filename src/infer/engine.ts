@@ -10,7 +10,7 @@
 // with AVX512-BF16/AMX, about half the time of float32); the logits return float32.
 import { Conv2d, Parameter, foldBatchNorm_, type Module } from "../nn/index.js";
 import type { DeepLabV3 } from "../models/index.js";
-import { noGrad, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
+import { cpuHasNativeBf16, noGrad, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 
 /** What the libtorch engine computes in: float32 (the default) or bfloat16 weights and activations. */
 export type InferencePrecision = "float32" | "bfloat16";
@@ -50,6 +50,10 @@ export class TorchEngine implements LogitsEngine {
     this.folded = foldBatchNorm_(model); // in float32, before any cast
     convWeightsChannelsLast_(model);
     if (precision === "bfloat16") model.to("bfloat16");
+    if (precision === "bfloat16" && device === "cpu" && !cpuHasNativeBf16()) {
+      process.stderr.write("warning: --precision bfloat16 on a CPU without AVX512-BF16/AMX: libtorch emulates it, "
+        + "slower than float32\n");
+    }
   }
 
   /** Logits back in plain NCHW float32 memory: softmax over the channels of a channels-last tensor is 10x slower. */

@@ -17,6 +17,7 @@ export type { GradOptions } from "./autograd.js";
 export { tidy, disposeAll } from "./scope.js";
 export {
   memoryStats, setNumThreads, getNumThreads, cudaIsAvailable, cudaDeviceCount, cudaSynchronize, parallelInfo,
+  cpuHasNativeBf16,
 } from "./runtime.js";
 export type { MemoryStats } from "./runtime.js";
 export { Store, ProcessGroup, Work, c10dBackends } from "./c10d.js";

@@ -1,4 +1,6 @@
-// Process-level engine facts and knobs: live native memory, libtorch threads, CUDA presence.
+// Process-level engine facts and knobs: live native memory, libtorch threads, CUDA presence, and
+// whether the CPU multiplies bfloat16 natively.
+import { readFileSync } from "node:fs";
 import { N } from "./native.js";
 
 export interface MemoryStats {
@@ -38,4 +40,20 @@ export function cudaSynchronize(device = 0): void {
 /** libtorch's description of its threading and math backends (OpenMP, oneDNN, MKL). */
 export function parallelInfo(): string {
   return N.parallelInfo();
+}
+
+/**
+ * Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16, from /proc/cpuinfo's flags).
+ * Elsewhere libtorch 1.13 runs bfloat16 convolutions on a slow reference path. `cpuinfo` is for tests.
+ */
+export function cpuHasNativeBf16(cpuinfo: string | null = readCpuinfo()): boolean {
+  return cpuinfo !== null && /^flags\s*:.*\b(avx512_bf16|amx_bf16)\b/m.test(cpuinfo);
+}
+
+function readCpuinfo(): string | null {
+  try {
+    return readFileSync("/proc/cpuinfo", "utf8");
+  } catch {
+    return null;
+  }
 }

@@ -2,9 +2,8 @@
 // under autocast to bfloat16 ("bf16-mixed": libtorch runs the convolutions in bfloat16 from float32
 // weights, and autograd carries the gradients back to those float32 weights). The logits come back
 // float32, so the loss, the optimiser and everything after them are float32 at either precision.
-import { readFileSync } from "node:fs";
 import type { DeepLabOutput, DeepLabV3 } from "../models/index.js";
-import { autocast, type DeviceLike, type Tensor } from "../tensor/index.js";
+import { autocast, cpuHasNativeBf16, type DeviceLike, type Tensor } from "../tensor/index.js";
 import type { Precision } from "./config.js";
 
 /** `model.forward(images)` at `precision`; call inside tidy() (the bfloat16 logits are intermediates). */
@@ -12,23 +11,6 @@ export function trainingForward(model: DeepLabV3, images: Tensor, precision: Pre
   if (precision !== "bf16-mixed") return model.forward(images);
   const out = autocast(device === "cpu" ? "cpu" : "cuda", "bfloat16", () => model.forward(images));
   return out.aux ? { out: out.out.to("float32"), aux: out.aux.to("float32") } : { out: out.out.to("float32") };
-}
-
-/**
- * Whether this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16, from /proc/cpuinfo's flags).
- * Elsewhere libtorch 1.13 runs bfloat16 convolutions on a slow reference path, so bf16-mixed would only
- * cost time there.
- */
-export function cpuHasNativeBf16(cpuinfo: string | null = readCpuinfo()): boolean {
-  return cpuinfo !== null && /^flags\s*:.*\b(avx512_bf16|amx_bf16)\b/m.test(cpuinfo);
-}
-
-function readCpuinfo(): string | null {
-  try {
-    return readFileSync("/proc/cpuinfo", "utf8");
-  } catch {
-    return null;
-  }
 }
 
 /** The precision a run trains at: bf16-mixed falls back to float32 (with `note` saying why) on a CPU without bf16. */

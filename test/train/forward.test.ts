@@ -3,8 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { DeepLabV3, defaultModelConfig } from "../../src/models/index.js";
-import { randn, tidy } from "../../src/tensor/index.js";
-import { cpuHasNativeBf16, effectivePrecision, trainingForward } from "../../src/train/forward.js";
+import { cpuHasNativeBf16, randn, tidy } from "../../src/tensor/index.js";
+import { effectivePrecision, trainingForward } from "../../src/train/forward.js";
 
 const ZEN4 = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512bw avx512_bf16 avx512_vnni\n";
 const AVX2 = "processor\t: 0\nflags\t\t: fpu sse4_2 avx avx2 fma\nbugs\t\t: avx512_bf16\n";

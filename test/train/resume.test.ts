@@ -10,7 +10,7 @@ import { loadSafetensors } from "../../src/tensor/safetensors.js";
 import type { Batch } from "../../src/data/types.js";
 import { applyOverrides, defaultExperimentConfig, resolveConfig, type ExperimentConfig } from "../../src/train/config.js";
 import { NonFiniteLossError, Trainer, type BatchSource } from "../../src/train/trainer.js";
-import { cpuHasNativeBf16 } from "../../src/train/forward.js";
+import { cpuHasNativeBf16 } from "../../src/tensor/index.js";
 
 setNumThreads(1); // bitwise-reproducible reductions
 
