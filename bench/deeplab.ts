@@ -1,6 +1,9 @@
 // deeplab.ts: the model benchmarks — one SGD training step of DeepLabV3-ResNet50 (output stride 8,
 // 2 classes, batch 2, 256x256, cross-entropy) and one eval-mode forward, each against torchvision's
 // deeplabv3_resnet50 in bench/deeplab_bench.py. A step takes seconds on 2 cores, so few iterations.
+// The training step runs channels-last, as `cardioseg train` does (config channelsLast, default true);
+// the PyTorch side runs as torchvision's reference does, NCHW (with channels_last it ran 3.0-3.3 s per
+// step here on 2026-12-02, against 3.2-3.5 s NCHW).
 // `node dist/bench/deeplab.js --memory N` instead runs N training steps and prints peak RSS and RSS
 // after each step (compare: `/usr/bin/python3 bench/deeplab_bench.py --memory N`).
 import { fileURLToPath } from "node:url";
@@ -12,9 +15,9 @@ import type { Benchmark, BenchInstance } from "./types.js";
 const SIZE = 256, BATCH = 2, CLASSES = 2;
 
 function trainStepInstance(): BenchInstance & { model: DeepLabV3 } {
-  const model = deeplabv3Resnet(50, CLASSES).train();
+  const model = deeplabv3Resnet(50, CLASSES).train().to({ memoryFormat: "channelsLast" });
   const opt = new SGD(model.parameters(), { lr: 0.01, momentum: 0.9, weightDecay: 5e-4 });
-  const x = randn([BATCH, 3, SIZE, SIZE]).keep();
+  const x = tidy(() => randn([BATCH, 3, SIZE, SIZE]).contiguous("channelsLast")).keep();
   const y = randint(0, CLASSES, [BATCH, SIZE, SIZE]).keep();
   return {
     model,
@@ -34,7 +37,7 @@ function trainStepInstance(): BenchInstance & { model: DeepLabV3 } {
 
 export const deeplabTrainBenchmark: Benchmark = {
   name: "deeplabv3_resnet50_os8_train_step",
-  description: "DeepLabV3-ResNet50 OS8, 2 classes, batch 2, 256x256: SGD train step (CE)",
+  description: "DeepLabV3-ResNet50 OS8, 2 classes, batch 2, 256x256: SGD train step (CE), ours NHWC",
   iterations: 2,
   warmup: 1,
   setup: trainStepInstance,
