@@ -418,6 +418,7 @@ NAPI_MODULE_INIT() {
     cs::registerRandom(e, ex);
     cs::registerAutograd(e, ex);
     cs::registerShare(e, ex);
+    cs::registerOptim(e, ex);
     cs::registerDistributed(e, ex);
   } catch (const Napi::Error& err) {
     err.ThrowAsJavaScriptException();

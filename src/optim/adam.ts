@@ -1,5 +1,6 @@
 // adam.ts owns Adam (L2 weight decay added to the gradient, optional AMSGrad) and AdamW (decoupled
-// weight decay), following torch.optim's single-tensor update rules.
+// weight decay), following torch.optim's single-tensor update rules; group steps run fused (one pass per
+// element, native/src/optim.cc) where the parameters allow it, else as foreach multi-tensor ops.
 import { foreach, zerosLike, type Tensor } from "../tensor/index.js";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
@@ -36,6 +37,30 @@ function adamStep(p: Tensor, grad: Tensor, group: ParamGroup<AdamHyper>, state: 
   p.addcdiv_(expAvg, denom, -group.lr / biasCorrection1);
 }
 
+/** The group's moment tensors, created (zeros in each parameter's layout) at its first step. */
+function moments(params: Tensor[], states: ParamState[], keep: (s: ParamState, n: string, t: Tensor) => Tensor):
+  { expAvg: Tensor[]; expAvgSq: Tensor[] } {
+  return {
+    expAvg: states.map((s, i) => s.tensors["exp_avg"] ?? keep(s, "exp_avg", zerosLike(params[i]))),
+    expAvgSq: states.map((s, i) => s.tensors["exp_avg_sq"] ?? keep(s, "exp_avg_sq", zerosLike(params[i]))),
+  };
+}
+
+/**
+ * The fused step (one pass per element; see foreach.adamFused_) when every parameter allows it; false
+ * otherwise, and nothing changed. `decoupled`: AdamW's weight decay; else Adam's L2 term on the gradient.
+ */
+function fusedAdamGroup(params: Tensor[], grads: Tensor[], states: ParamState[], group: ParamGroup<AdamHyper>,
+  decoupled: boolean, keep: (s: ParamState, n: string, t: Tensor) => Tensor): boolean {
+  if (!params.every((p, i) => foreach.adamFusable(p, grads[i]))) return false;
+  for (const s of states) s.step += 1;
+  const { expAvg, expAvgSq } = moments(params, states, keep);
+  const [beta1, beta2] = group.betas;
+  foreach.adamFused_(params, grads, expAvg, expAvgSq,
+    { lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay, step: states[0].step, decoupled });
+  return true;
+}
+
 /**
  * adamStep over a whole group with multi-tensor ops (the same operations in the same order, so
  * the same bits); `grads` already carry Adam's L2 term. AMSGrad stays per parameter.
@@ -45,8 +70,7 @@ function adamStepGroup(params: Tensor[], grads: Tensor[], states: ParamState[], 
   const [beta1, beta2] = group.betas;
   for (const s of states) s.step += 1;
   const step = states[0].step;
-  const expAvg = states.map((s, i) => s.tensors["exp_avg"] ?? keep(s, "exp_avg", zerosLike(params[i])));
-  const expAvgSq = states.map((s, i) => s.tensors["exp_avg_sq"] ?? keep(s, "exp_avg_sq", zerosLike(params[i])));
+  const { expAvg, expAvgSq } = moments(params, states, keep);
   foreach.mul_(expAvg, beta1);
   foreach.add_(expAvg, grads, 1 - beta1);
   foreach.mul_(expAvgSq, beta2);
@@ -58,6 +82,9 @@ function adamStepGroup(params: Tensor[], grads: Tensor[], states: ParamState[], 
 }
 
 export class Adam extends Optimizer<AdamHyper> {
+  /** Group steps by the fused kernel where the parameters allow it (torch's fused=True); false = foreach. */
+  fused = true;
+
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0, amsgrad: false, ...options });
   }
@@ -74,6 +101,8 @@ export class Adam extends Optimizer<AdamHyper> {
   protected override updateGroup(group: ParamGroup<AdamHyper>): boolean {
     const g = group.amsgrad ? null : this.gatherGroup(group);
     if (!g || g.params.length === 0) return g !== null;
+    const keep = (s: ParamState, n: string, t: Tensor): Tensor => this.keepState(s, n, t);
+    if (this.fused && fusedAdamGroup(g.params, g.grads, g.states, group, false, keep)) return true;
     const grads = group.weightDecay !== 0 ? g.grads.map((d, i) => d.add(g.params[i], group.weightDecay)) : g.grads;
     adamStepGroup(g.params, grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
     return true;
@@ -81,6 +110,9 @@ export class Adam extends Optimizer<AdamHyper> {
 }
 
 export class AdamW extends Optimizer<AdamHyper> {
+  /** Group steps by the fused kernel where the parameters allow it (torch's fused=True); false = foreach. */
+  fused = true;
+
   constructor(params: ParamsInput<AdamHyper>, options: AdamOptions = {}) {
     super(params, { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, ...options });
   }
@@ -97,6 +129,8 @@ export class AdamW extends Optimizer<AdamHyper> {
   protected override updateGroup(group: ParamGroup<AdamHyper>): boolean {
     const g = group.amsgrad ? null : this.gatherGroup(group);
     if (!g || g.params.length === 0) return g !== null;
+    const keep = (s: ParamState, n: string, t: Tensor): Tensor => this.keepState(s, n, t);
+    if (this.fused && fusedAdamGroup(g.params, g.grads, g.states, group, true, keep)) return true;
     if (group.weightDecay !== 0) foreach.mul_(g.params, 1 - group.lr * group.weightDecay);
     adamStepGroup(g.params, g.grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
     return true;

@@ -31,3 +31,28 @@ export function addcdiv_(ts: readonly Tensor[], a: readonly Tensor[], b: readonl
 export function sqrt(ts: readonly Tensor[]): Tensor[] {
   return N.foreachSqrt(handles(ts)).map((h) => new Tensor(h));
 }
+
+/** Adam's hyperparameters for adamFused_; `decoupled` = AdamW's weight decay, else Adam's L2 term. */
+export interface FusedAdamStep {
+  lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number; decoupled: boolean;
+}
+
+/** Whether adamFused_ takes a parameter with its gradient: float32 on the CPU, dense, one memory order. */
+export function adamFusable(param: Tensor, grad: Tensor): boolean {
+  if (param.dtype !== "float32" || param.device !== "cpu" || grad.dtype !== "float32" || grad.device !== "cpu") return false;
+  if (!param.isContiguous() && !param.isContiguous("channelsLast")) return false;
+  // One memory order: equal strides wherever the size is above 1 (a size-1 dimension's stride is arbitrary).
+  const a = param.stride(), b = grad.stride(), shape = param.shape, other = grad.shape;
+  return shape.length === other.length && shape.every((n, i) => n === other[i] && (n === 1 || a[i] === b[i]));
+}
+
+/**
+ * One fused Adam/AdamW step over the lists (torch.optim's fused=True; native/src/optim.cc): one pass per
+ * element instead of the foreach step's eight, equal to it to float32 rounding. Only for adamFusable
+ * parameters, whose moments share their layout (zerosLike keeps it).
+ */
+export function adamFused_(params: readonly Tensor[], grads: readonly Tensor[], expAvg: readonly Tensor[],
+  expAvgSq: readonly Tensor[], h: FusedAdamStep): void {
+  N.adamFused_(handles(params), handles(grads), handles(expAvg), handles(expAvgSq), h.lr, h.beta1, h.beta2, h.eps,
+    h.weightDecay, h.step, h.decoupled);
+}

@@ -107,6 +107,8 @@ export interface NativeAddon {
   foreachDivScalar_(ts: H[], s: number): void; foreachAdd_(ts: H[], others: H[], alpha?: number): void;
   foreachAddcmul_(ts: H[], a: H[], b: H[], value?: number): void; foreachAddcdiv_(ts: H[], a: H[], b: H[], value?: number): void;
   foreachSqrt(ts: H[]): NativeHandle[];
+  adamFused_(params: H[], grads: H[], expAvg: H[], expAvgSq: H[], lr: number, beta1: number, beta2: number, eps: number,
+    weightDecay: number, step: number, decoupled: boolean): void;
   // shape
   reshape(a: H, shape: number[]): NativeHandle; view(a: H, shape: number[]): NativeHandle;
   permute(a: H, dims: number[]): NativeHandle; transpose(a: H, d0: number, d1: number): NativeHandle;

@@ -1,12 +1,13 @@
 // test/optim — SGD (momentum, dampening, nesterov, weight decay), Adam (weight decay, AMSGrad) and
-// AdamW: two steps with two parameter groups (the second with its own lr) vs PyTorch 1.13, and the
-// optimiser state surviving a safetensors round trip.
+// AdamW: two steps with two parameter groups (the second with its own lr) vs PyTorch 1.13 (Adam and
+// AdamW through their fused step), the optimiser state surviving a safetensors round trip, and the
+// foreach and fused steps against the per-parameter ones.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Generator, randn, tidy, type Tensor } from "../../src/tensor/index.js";
+import { foreach, Generator, randn, tidy, type Tensor } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/tensor/safetensors.js";
 import { Adam, AdamW, SGD, type Optimizer, type OptimizerMeta, type Hyper } from "../../src/optim/index.js";
 import { assertClose, loadCases, tensorOf, type Encoded } from "../engine-reference/fixtures.js";
@@ -122,6 +123,7 @@ test("multi-tensor (foreach) steps equal the per-parameter steps bit for bit", (
       const ps = make();
       const opt = build(ps);
       opt.foreach = useForeach;
+      if (opt instanceof Adam || opt instanceof AdamW) opt.fused = false; // the foreach ops themselves
       for (let step = 0; step < 3; step++) {
         ps.forEach((p, k) => {
           p.zeroGrad();
@@ -137,4 +139,46 @@ test("multi-tensor (foreach) steps equal the per-parameter steps bit for bit", (
     });
     runs[0].forEach((v, k) => assert.deepEqual(v, runs[1][k], `${name}: parameter ${k}`));
   }
+});
+
+test("fused Adam/AdamW steps equal the foreach steps to float32 rounding, channels-last weights included", () => {
+  const shapes = [[8, 3, 3, 3], [8], [7, 5], [16, 8, 1, 1]];
+  const make = (): Tensor[] => shapes.map((s, k) => tidy(() => {
+    const t = randn(s, { generator: new Generator(k + 1) });
+    return s.length === 4 ? t.contiguous("channelsLast") : t;
+  }).requiresGrad_(true).keep());
+  for (const [name, Ctor, wd] of [["Adam + L2", Adam, 0.01], ["AdamW", AdamW, 0.05]] as const) {
+    const runs = [true, false].map((fused) => {
+      const ps = make();
+      const opt = new Ctor([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.003 }], { lr: 0.01, weightDecay: wd });
+      opt.fused = fused;
+      for (let step = 0; step < 3; step++) {
+        ps.forEach((p, k) => {
+          p.zeroGrad();
+          tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
+          // (so the fused run does take the fused kernel, for the channels-last weights too)
+          if (fused) assert.ok(p.grad && foreach.adamFusable(p, p.grad), `${name}: parameter ${k} not fusable`);
+        });
+        opt.step();
+      }
+      assert.ok(ps[0].isContiguous("channelsLast"), "the fused step keeps the weight's layout");
+      const out = ps.map((p) => tidy(() => p.detach().contiguous().toFloat32Array()));
+      opt.disposeState();
+      ps.forEach((p) => p.dispose());
+      return out;
+    });
+    runs[0].forEach((v, k) => v.forEach((x, i) => {
+      const want = runs[1][k][i];
+      assert.ok(Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${name}: parameter ${k}[${i}] ${x} vs ${want}`);
+    }));
+  }
+});
+
+test("the fused step refuses a gradient in another memory order than its weight (foreach takes it)", () => {
+  const w = tidy(() => randn([4, 3, 2, 2], { generator: new Generator(7) }).contiguous("channelsLast")).requiresGrad_(true).keep();
+  const g = tidy(() => randn([4, 3, 2, 2], { generator: new Generator(8) })).keep(); // NCHW
+  assert.equal(foreach.adamFusable(w, g), false);
+  assert.equal(foreach.adamFusable(w, tidy(() => g.contiguous("channelsLast"))), true);
+  w.dispose();
+  g.dispose();
 });
