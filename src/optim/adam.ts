@@ -53,8 +53,9 @@ function moments(params: Tensor[], states: ParamState[], keep: (s: ParamState, n
 function fusedAdamGroup(params: Tensor[], grads: Tensor[], states: ParamState[], group: ParamGroup<AdamHyper>,
   decoupled: boolean, keep: (s: ParamState, n: string, t: Tensor) => Tensor): boolean {
   if (!params.every((p, i) => foreach.adamFusable(p, grads[i]))) return false;
-  for (const s of states) s.step += 1;
   const { expAvg, expAvgSq } = moments(params, states, keep);
+  if (!params.every((p, i) => foreach.adamFusable(p, expAvg[i]) && foreach.adamFusable(p, expAvgSq[i]))) return false;
+  for (const s of states) s.step += 1;
   const [beta1, beta2] = group.betas;
   foreach.adamFused_(params, grads, expAvg, expAvgSq,
     { lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay, step: states[0].step, decoupled });

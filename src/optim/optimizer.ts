@@ -2,7 +2,7 @@
 // their own hyperparameters, step(), zeroGrad(), and a state dict that round-trips through safetensors.
 // optimizer.ts owns the shared machinery: groups, per-parameter state, the no-grad + tidy step
 // scope, and stateDict()/loadStateDict().
-import { noGrad, tidy, type Tensor } from "../tensor/index.js";
+import { noGrad, tidy, zerosLike, type Tensor } from "../tensor/index.js";
 
 export type HyperValue = number | boolean | number[];
 export type Hyper = Record<string, HyperValue>;
@@ -181,7 +181,9 @@ export abstract class Optimizer<H extends Hyper> {
       if (t.shape.join(",") !== p.shape.join(",")) {
         throw new Error(`${this.constructor.name}.loadStateDict: ${key} has shape [${t.shape.join(", ")}] but the parameter has [${p.shape.join(", ")}]`);
       }
-      tensors[key.slice(prefix.length)] = tidy(() => noGrad(() => t.to({ dtype: p.dtype, device: p.device }).clone())).keep();
+      // In the parameter's own layout (channels-last weights), as a fresh run creates its state (zerosLike):
+      // the fused Adam step needs one memory order, and a resumed run must step as the uninterrupted one.
+      tensors[key.slice(prefix.length)] = tidy(() => noGrad(() => zerosLike(p).copy_(t.to({ dtype: p.dtype, device: p.device })))).keep();
     }
     this.state.set(p, { step, tensors });
   }
