@@ -106,7 +106,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     const { report, kept } = await scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
     const evaluation: EvaluationInfo = {
       model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
-      precision: o.precision ?? "float32", structures: report.classes.slice(1),
+      precision: predictor.precision, structures: report.classes.slice(1),
     };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));

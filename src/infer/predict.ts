@@ -112,7 +112,7 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision });
   const segPer = o.segPer ?? "study";
   const summary: PredictSummary = {
-    model, tta: o.tta === true, lcc: o.lcc === true, precision: o.precision ?? "float32", formats, seg_per: segPer, outputs: [], studies: [], failures: [],
+    model, tta: o.tta === true, lcc: o.lcc === true, precision: predictor.precision, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
   };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {

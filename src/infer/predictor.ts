@@ -95,6 +95,11 @@ export class Predictor {
     this.classNames = taskClassNames({ name: config.data.task });
   }
 
+  /** What the network computes in: the libtorch engine's precision; other engines run float32. */
+  get precision(): InferencePrecision {
+    return this.engine instanceof TorchEngine ? this.engine.precision : "float32";
+  }
+
   /** Load from a run folder (best, else last weights) or a .safetensors written by cardioseg; libtorch engine. */
   static load(path: string, o: PredictorOptions = {}): Predictor {
     const weights = resolveWeightsPath(path);

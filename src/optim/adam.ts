@@ -105,7 +105,7 @@ export class Adam extends Optimizer<AdamHyper> {
     const keep = (s: ParamState, n: string, t: Tensor): Tensor => this.keepState(s, n, t);
     if (this.fused && fusedAdamGroup(g.params, g.grads, g.states, group, false, keep)) return true;
     const grads = group.weightDecay !== 0 ? g.grads.map((d, i) => d.add(g.params[i], group.weightDecay)) : g.grads;
-    adamStepGroup(g.params, grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
+    adamStepGroup(g.params, grads, g.states, group, keep);
     return true;
   }
 }
@@ -133,7 +133,7 @@ export class AdamW extends Optimizer<AdamHyper> {
     const keep = (s: ParamState, n: string, t: Tensor): Tensor => this.keepState(s, n, t);
     if (this.fused && fusedAdamGroup(g.params, g.grads, g.states, group, true, keep)) return true;
     if (group.weightDecay !== 0) foreach.mul_(g.params, 1 - group.lr * group.weightDecay);
-    adamStepGroup(g.params, g.grads, g.states, group, (s, n, t) => this.keepState(s, n, t));
+    adamStepGroup(g.params, g.grads, g.states, group, keep);
     return true;
   }
 }

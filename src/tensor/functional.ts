@@ -1,5 +1,6 @@
 // Functional neural-network ops (PyTorch's torch.nn.functional), exported as `F`. Each calls the
 // same ATen op F.* calls in PyTorch, so values and gradients match it.
+import { arange } from "./creation.js";
 import { N } from "./native.js";
 import { Tensor } from "./tensor.js";
 import type { Generator } from "./generator.js";
@@ -172,6 +173,16 @@ export function dropout2d(x: Tensor, p = 0.5, training = true, generator?: Gener
 
 export function oneHot(labels: Tensor, numClasses = -1): Tensor {
   return new Tensor(N.oneHot(labels._h, numClasses));
+}
+
+/**
+ * Channel-first one-hot masks (bool [N, C, ...]) of labels [N, 1, ...]: one broadcast comparison with
+ * 0..C-1, where oneHot + permute builds int64 channels-last and copies. A label outside 0..C-1 (an
+ * ignore index) is all false.
+ */
+export function oneHotChannels(labels: Tensor, numClasses: number): Tensor {
+  const shape = [1, numClasses, ...labels.shape.slice(2).map(() => 1)];
+  return labels.eq(arange(numClasses, { dtype: labels.dtype, device: labels.device }).view(shape));
 }
 
 // ---- losses ----

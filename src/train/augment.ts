@@ -11,7 +11,7 @@
 // own parameters and their own seeded Generator (noise), so a sample's pixels are bit for bit the
 // same whatever batch it lands in — in one process or split over several.
 import { isCropBatch, type Batch, type CropBatch, type IntensityDraw } from "../data/types.js";
-import { arange, F, fromTypedArray, Generator, randn, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
+import { F, fromTypedArray, Generator, randn, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 
 export interface TrainingTensors {
   /** [B, 1, H, W] float32. */
@@ -78,10 +78,8 @@ function renderLabels(b: CropBatch, grid: Tensor, device: DeviceLike, numClasses
   }
   if (!(numClasses > 0)) throw new Error("augment: \"linear\" labels need the number of classes");
   // One channel per class and one for anything else; bilinear; the class with the largest weight.
-  // (One broadcast comparison against 0..C, C standing for "anything else" after the clamp: cat() of
-  // C + 1 separate masks took 15x longer.)
-  const classes = arange(numClasses + 1, { dtype: "uint8", device }).view([1, numClasses + 1, 1, 1]);
-  const masks = labels.clamp(0, numClasses).eq(classes);
+  // (C stands for "anything else" after the clamp; cat() of C + 1 separate masks took 15x longer.)
+  const masks = F.oneHotChannels(labels.clamp(0, numClasses), numClasses + 1);
   const weights = F.gridSample(masks.to("float32"), grid, { mode: "bilinear", paddingMode: "zeros" });
   const best = weights.argmax(1);
   return best.maskedFill(best.eq(numClasses), OTHER_LABEL);

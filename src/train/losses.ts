@@ -5,7 +5,7 @@
 // cross-entropy (class weights, ignore index), soft Dice (nnU-Net's SoftDiceLoss: batch dice, smooth
 // term, background excluded), Dice + CE (nnU-Net's DC_and_CE_loss) and focal loss (Lin et al. 2017).
 // Class weights come from src/data/frequencies.ts (inverse or median frequency).
-import { arange, F, stack, type Tensor } from "../tensor/index.js";
+import { F, stack, type Tensor } from "../tensor/index.js";
 
 export interface CrossEntropyOptions {
   /** Per-class weights [C] (see classWeights). */
@@ -70,17 +70,14 @@ export function crossEntropyLoss(logits: Tensor, target: Tensor, o: CrossEntropy
 }
 
 /**
- * One-hot [N,C,H,W] float of the target and a [N,1,H,W] mask of the pixels that count. The one-hot is one
- * broadcast comparison with 0..C-1, so an ignored pixel (ignoreIndex >= C) is all zeros in it already.
+ * One-hot [N,C,H,W] float of the target and a [N,1,H,W] mask of the pixels that count. An ignored pixel
+ * outside 0..C-1 is all zeros in the one-hot already (F.oneHotChannels).
  */
 function oneHotMasked(target: Tensor, numClasses: number, ignoreIndex: number | undefined): { onehot: Tensor; mask: Tensor | null } {
-  const classes = arange(numClasses, { dtype: target.dtype, device: target.device }).view([1, numClasses, 1, 1]);
   const labels = target.unsqueeze(1);
-  if (ignoreIndex === undefined) {
-    return { onehot: labels.eq(classes).float(), mask: null };
-  }
+  const onehot = F.oneHotChannels(labels, numClasses).float();
+  if (ignoreIndex === undefined) return { onehot, mask: null };
   const mask = labels.ne(ignoreIndex).float();
-  const onehot = labels.eq(classes).float();
   return { onehot: ignoreIndex >= 0 && ignoreIndex < numClasses ? onehot.mul(mask) : onehot, mask };
 }
 

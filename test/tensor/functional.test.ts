@@ -100,6 +100,10 @@ test("losses: crossEntropy (weights, ignoreIndex, smoothing), nll, mse, oneHot",
   close(values(F.mseLoss(tensor([1, 2]), tensor([3, 2]))), [2]);
   close(values(F.binaryCrossEntropyWithLogits(tensor([0]), tensor([1]))), [Math.LN2]);
   assert.deepEqual(values(F.oneHot(tensor([2, 0], { dtype: "int64" }), 3)), [0, 0, 1, 1, 0, 0]);
+  // Channel-first masks of [N, 1, W] labels; 7 (an ignore label) sets no channel.
+  const masks = F.oneHotChannels(tensor([[[2, 0, 7]]], { dtype: "uint8" }), 3);
+  assert.deepEqual(masks.shape, [1, 3, 3]);
+  assert.deepEqual(values(masks.to("float32")), [0, 1, 0, 0, 0, 0, 1, 0, 0]);
 });
 
 test("pad: constant, reflect, replicate", () => {
