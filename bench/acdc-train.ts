@@ -46,7 +46,8 @@ function trainStepInstance(extra: readonly string[]): BenchInstance {
       const batch = data.train.nextSync();
       tidy(() => {
         const { images, labels } = batchTensors(batch, "cpu", cfg.model.numClasses);
-        modelLoss(trainingForward(model, images, precision, "cpu"), labels, cfg.loss).backward();
+        const forward = { precision, device: "cpu", channelsLast: cfg.channelsLast } as const;
+        modelLoss(trainingForward(model, images, forward), labels, cfg.loss).backward();
       });
       optimizer.step();
     },

@@ -320,7 +320,20 @@ DEF(setData) {
   if (delta != 0) napi_adjust_external_memory(ENV, delta, &ignored);
   return undef(info);
 }
-DEF(contiguous) { RET(T(info, 0).contiguous(memoryFormatArg(info, 1))); }
+// contiguous(t, format). With one channel, NCHW and channels-last memory are the same bytes and
+// libtorch keeps the NCHW strides, which it then reads as NCHW: a single-channel image batch made
+// channels-last would run the network's first convolution, BatchNorm, ReLU and max-pool in NCHW and
+// reorder at the first channels-last layer (forward and, slower, backward). So for one channel we
+// return a view with channels-last strides (stride 1 on C), which libtorch recognises.
+DEF(contiguous) {
+  at::MemoryFormat format = memoryFormatArg(info, 1);
+  at::Tensor c = T(info, 0).contiguous(format);
+  if (format == at::MemoryFormat::ChannelsLast && c.dim() == 4 && c.size(1) == 1 &&
+      c.suggest_memory_format() != at::MemoryFormat::ChannelsLast) {
+    c = c.contiguous().as_strided(c.sizes(), c10::get_channels_last_strides_2d(c.sizes()));
+  }
+  RET(std::move(c));
+}
 DEF(clone) { RET(T(info, 0).clone(isNullish(info, 1) ? at::MemoryFormat::Preserve : memoryFormatArg(info, 1))); }
 DEF(toMemoryFormat) {
   const at::Tensor& t = T(info, 0);

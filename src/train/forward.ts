@@ -2,14 +2,24 @@
 // under autocast to bfloat16 ("bf16-mixed": libtorch runs the convolutions in bfloat16 from float32
 // weights, and autograd carries the gradients back to those float32 weights). The logits come back
 // float32, so the loss, the optimiser and everything after them are float32 at either precision.
+// A channels-last run gets its images channels-last here too: with one channel libtorch cannot tell
+// the layouts apart from the weights, and the stem (the step's largest activations) would run NCHW.
 import type { DeepLabOutput, DeepLabV3 } from "../models/index.js";
 import { autocast, cpuHasNativeBf16, type DeviceLike, type Tensor } from "../tensor/index.js";
 import type { Precision } from "./config.js";
 
-/** `model.forward(images)` at `precision`; call inside tidy() (the bfloat16 logits are intermediates). */
-export function trainingForward(model: DeepLabV3, images: Tensor, precision: Precision, device: DeviceLike): DeepLabOutput {
-  if (precision !== "bf16-mixed") return model.forward(images);
-  const out = autocast(device === "cpu" ? "cpu" : "cuda", "bfloat16", () => model.forward(images));
+export interface TrainingForwardOptions {
+  precision: Precision;
+  device: DeviceLike;
+  /** The model's weights are channels-last (config `channelsLast`): the images are made so too. */
+  channelsLast: boolean;
+}
+
+/** `model.forward(images)` as the run trains; call inside tidy() (the bfloat16 logits are intermediates). */
+export function trainingForward(model: DeepLabV3, images: Tensor, o: TrainingForwardOptions): DeepLabOutput {
+  const x = o.channelsLast ? images.contiguous("channelsLast") : images;
+  if (o.precision !== "bf16-mixed") return model.forward(x);
+  const out = autocast(o.device === "cpu" ? "cpu" : "cuda", "bfloat16", () => model.forward(x));
   return out.aux ? { out: out.out.to("float32"), aux: out.aux.to("float32") } : { out: out.out.to("float32") };
 }
 

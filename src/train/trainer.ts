@@ -303,7 +303,8 @@ export class Trainer {
   private forwardBackward(batch: Batch | CropBatch, scale: number): number {
     const { loss: lossCfg } = this.config;
     const { images: x, labels: y } = batchTensors(batch, this.device, this.config.model.numClasses);
-    const out = trainingForward(this.model, x, this.precision, this.device);
+    const forward = { precision: this.precision, device: this.device, channelsLast: this.config.channelsLast };
+    const out = trainingForward(this.model, x, forward);
     const weight = this.weight ?? undefined;
     const dist = this.dist;
     const batchSum = dist ? (t: Tensor) => allreduceSumWithGrad(dist.group, t) : undefined; // global batch Dice

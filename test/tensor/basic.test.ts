@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  arange, cat, eye, fromBytes, fromTypedArray, full, linspace, ones, stack, tensor, where, zeros, type Tensor,
+  F, arange, cat, eye, fromBytes, fromTypedArray, full, linspace, ones, stack, tensor, where, zeros, type Tensor,
 } from "../../src/tensor/index.js";
 
 function values(t: Tensor): number[] {
@@ -117,6 +117,21 @@ test("channels-last memory format keeps values and changes strides", () => {
   assert.deepEqual(cl.stride(), [24, 1, 8, 2]);
   assert.ok(cl.equal(x));
   assert.deepEqual(values(cl), values(x), "toArray returns logical (NCHW) order");
+});
+
+test("a one-channel batch made channels-last gets strides libtorch reads as channels-last", () => {
+  // With C = 1 both layouts are the same bytes; libtorch keeps NCHW strides unless told, and a
+  // convolution of such an input would come out NCHW (and the network's stem run NCHW).
+  const x = arange(32, { dtype: "float32" }).reshape([2, 1, 4, 4]);
+  const w = arange(27, { dtype: "float32" }).div(10).reshape([3, 1, 3, 3]);
+  const cl = x.contiguous("channelsLast");
+  assert.deepEqual(cl.stride(), [16, 1, 4, 1]);
+  assert.ok(cl.isContiguous() && cl.isContiguous("channelsLast"), "the same bytes: both layouts at once");
+  assert.deepEqual(values(cl), values(x));
+  const out = F.conv2d(cl, w, null, { padding: 1 });
+  assert.ok(out.isContiguous("channelsLast") && !out.isContiguous(), `conv output strides ${out.stride().join(",")}`);
+  assert.ok(out.allclose(F.conv2d(x, w, null, { padding: 1 })));
+  assert.deepEqual(x.contiguous("channelsLast").stride(), cl.stride(), "asking again gives the same view");
 });
 
 test("dtype round-trips through typed arrays and raw bytes", () => {

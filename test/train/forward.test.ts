@@ -31,8 +31,8 @@ test("the bf16-mixed forward returns float32 logits close to the float32 forward
     numClasses: 4, inChannels: 1, outputStride: 16, auxLoss: true }).eval();
   tidy(() => {
     const x = randn([2, 1, 64, 64]);
-    const ref = trainingForward(model, x, "float32", "cpu");
-    const mixed = trainingForward(model, x, "bf16-mixed", "cpu");
+    const ref = trainingForward(model, x, { precision: "float32", device: "cpu", channelsLast: false });
+    const mixed = trainingForward(model, x, { precision: "bf16-mixed", device: "cpu", channelsLast: false });
     assert.equal(mixed.out.dtype, "float32");
     const err = mixed.out.sub(ref.out).abs().max().item();
     const scale = ref.out.abs().max().item();
