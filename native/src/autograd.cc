@@ -2,7 +2,6 @@
 // grad_fn name printed by toString. The only file that includes torch/csrc/autograd headers.
 #include "common.h"
 
-#include <ATen/autocast_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/autograd/function.h>
 #include <torch/csrc/autograd/function_hook.h>
@@ -68,41 +67,6 @@ DEF(setGradEnabled) {
 }
 DEF(isGradEnabled) { return Napi::Boolean::New(ENV, c10::GradMode::is_enabled()); }
 
-// ---- autocast (torch.autocast): per-thread, like grad mode ----
-// autocastEnter(device "cpu"|"cuda", dtype) turns it on and returns the previous state as
-// [enabled, dtype]; autocastExit(device, enabled, dtype) restores it and, leaving the outermost
-// region, clears the cache of down-cast weights (torch.autocast.__exit__), so a weight that the
-// optimiser has since updated is never used through a stale copy.
-DEF(autocastEnter) {
-  bool cuda = str(info, 0) == "cuda";
-  at::ScalarType dtype = dtypeArg(info, 1);
-  Napi::Array prev = Napi::Array::New(ENV, 2);
-  prev.Set(0u, Napi::Boolean::New(ENV, cuda ? at::autocast::is_enabled() : at::autocast::is_cpu_enabled()));
-  prev.Set(1u, Napi::Number::New(ENV, static_cast<double>(cuda ? at::autocast::get_autocast_gpu_dtype()
-                                                                 : at::autocast::get_autocast_cpu_dtype())));
-  if (cuda) {
-    at::autocast::set_enabled(true);
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  } else {
-    at::autocast::set_cpu_enabled(true);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  }
-  at::autocast::increment_nesting();
-  return prev;
-}
-DEF(autocastExit) {
-  bool cuda = str(info, 0) == "cuda";
-  at::ScalarType dtype = dtypeArg(info, 2);
-  if (cuda) {
-    at::autocast::set_enabled(flag(info, 1));
-    at::autocast::set_autocast_gpu_dtype(dtype);
-  } else {
-    at::autocast::set_cpu_enabled(flag(info, 1));
-    at::autocast::set_autocast_cpu_dtype(dtype);
-  }
-  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  return undef(info);
-}
 DEF(version) { return Napi::Number::New(ENV, static_cast<double>(T(info, 0)._version())); }
 
 // ---- post-accumulate-grad hooks (torch 2.1's Tensor.register_post_accumulate_grad_hook) ----
@@ -191,7 +155,7 @@ DEF(removeGradHook) {
 
 void registerAutograd(Napi::Env env, Napi::Object exports) {
   REG(requiresGrad); REG(setRequiresGrad); REG(isLeaf); REG(grad); REG(setGrad); REG(retainGrad);
-  REG(backward); REG(autogradGrad); REG(gradFnName); REG(setGradEnabled); REG(isGradEnabled); REG(autocastEnter); REG(autocastExit); REG(version);
+  REG(backward); REG(autogradGrad); REG(gradFnName); REG(setGradEnabled); REG(isGradEnabled); REG(version);
   REG(registerPostAccumulateGradHook); REG(removeGradHook);
 }
 

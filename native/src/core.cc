@@ -430,6 +430,7 @@ NAPI_MODULE_INIT() {
     cs::registerNN(e, ex);
     cs::registerRandom(e, ex);
     cs::registerAutograd(e, ex);
+    cs::registerAutocast(e, ex);
     cs::registerShare(e, ex);
     cs::registerOptim(e, ex);
     cs::registerDistributed(e, ex);

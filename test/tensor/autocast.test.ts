@@ -1,6 +1,7 @@
 // autocast (torch.autocast on libtorch): which ops run in bfloat16, values computed by hand
 // (bfloat16 keeps 8 significant bits: 1/3 becomes 0.333984375), gradients reaching float32 leaves,
-// nesting and restoring after a throw, and the down-cast weight cache cleared on leaving the region.
+// nesting and restoring after a throw, the down-cast weight cache cleared on leaving the region, and our
+// float32 rule for bilinear upsampling (native/src/autocast.cc).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { autocast, F, full, noGrad, ones, type Tensor } from "../../src/tensor/index.js";
@@ -46,4 +47,26 @@ test("nested regions restore the outer state; a throw restores it too", () => {
   });
   assert.throws(() => autocast("cpu", "bfloat16", () => { throw new Error("inside"); }), /inside/);
   assert.equal(F.conv2d(x, w).dtype, "float32");
+});
+
+test("bilinear upsampling under autocast runs in float32 (our rule; libtorch 1.13 has none)", () => {
+  // [0, 1/3] in bfloat16, upsampled 2 -> 4 (align_corners=False): weights 0.25 / 0.75 give 0.25048828125
+  // exactly in float32, which bfloat16's 8 significant bits would round to 0.25.
+  const x = full([1, 1, 1, 2], 1 / 3).to("bfloat16");
+  noGrad(() => x.narrow(3, 0, 1).fill_(0));
+  x.requiresGrad_(true);
+  const size: [number, number] = [1, 4];
+  const up = autocast("cpu", "bfloat16", () => F.interpolate(x, { size, mode: "bilinear", alignCorners: false }));
+  assert.equal(up.dtype, "float32");
+  assert.deepEqual(Array.from(up.toArray() as Float32Array), [0, THIRD_BF16 / 4, THIRD_BF16 * 0.75, THIRD_BF16]);
+  const byScale = autocast("cpu", "bfloat16",
+    () => F.interpolate(x, { scaleFactor: [1, 2], mode: "bilinear", alignCorners: false }));
+  assert.equal(byScale.dtype, "float32", "the scale-factor overload follows the same rule");
+  up.sum().backward();
+  assert.ok(x.grad);
+  assert.equal(x.grad.dtype, "bfloat16", "the gradient comes back in the input's dtype");
+  assert.deepEqual(Array.from(x.grad.to("float32").toArray() as Float32Array), [2, 2]); // 1 + 0.75 + 0.25 each
+  // Outside autocast the op keeps its input's dtype, and nearest is not on the rule.
+  assert.equal(F.interpolate(x, { size, mode: "bilinear", alignCorners: false }).dtype, "bfloat16");
+  assert.equal(autocast("cpu", "bfloat16", () => F.interpolate(x, { size, mode: "nearest" })).dtype, "bfloat16");
 });
