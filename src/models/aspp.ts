@@ -37,8 +37,8 @@ export class ASPPPooling extends Sequential {
     const size: [number, number] = [x.shape[2], x.shape[3]];
     const up = consume(super.forward(x), (p) => F.interpolate(p, { size, mode: "bilinear", alignCorners: false }));
     // A 1x1 map has no layout of its own and the broadcast can come out NCHW in a channels-last run (it
-    // does under autocast); the concatenation with the other branches, and all after it, would follow it
-    // into NCHW (the decoder's concatenation alone then took 22 ms of an acdc-cpu step). Keep x's layout.
+    // does under autocast); the concatenation with the other branches, its projection and the decoder
+    // would follow it into NCHW, reordered before every channels-last convolution. Keep x's layout.
     const channelsLast = x.isContiguous("channelsLast") && !x.isContiguous();
     return channelsLast ? consume(up, (u) => u.contiguous("channelsLast")) : up;
   }
