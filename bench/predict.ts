@@ -13,7 +13,7 @@ import { manualSeed } from "../src/tensor/index.js";
 import { DeepLabV3 } from "../src/models/index.js";
 import { loadConfigFile, resolveConfig } from "../src/train/config.js";
 import { Predictor } from "../src/infer/predictor.js";
-import { TorchEngine, type InferencePrecision } from "../src/infer/engine.js";
+import { TorchEngine, type ConvolutionKernels, type InferencePrecision } from "../src/infer/engine.js";
 import { readNifti } from "../src/io/nifti/index.js";
 import { diagonalAffine, type ImageVolume } from "../src/io/image.js";
 import { projectRoot } from "../src/util/project.js";
@@ -40,10 +40,11 @@ export function benchVolume(): { volume: ImageVolume; source: string } {
   return { volume: { data, dims: SYNTHETIC.dims, spacing: SYNTHETIC.spacing, affine: diagonalAffine(SYNTHETIC.spacing), meta: {} }, source: "synthetic" };
 }
 
-function volumePredictInstance(precision: InferencePrecision): BenchInstance {
+function volumePredictInstance(precision: InferencePrecision, convolutions?: ConvolutionKernels): BenchInstance {
   const config = resolveConfig(loadConfigFile(join(projectRoot(), "configs", "acdc-cpu.yaml")));
   manualSeed(0);
-  const predictor = new Predictor(new TorchEngine(new DeepLabV3(config.model), "cpu", precision), config, "random weights");
+  const engine = new TorchEngine(new DeepLabV3(config.model), "cpu", precision, { convolutions });
+  const predictor = new Predictor(engine, config, "random weights");
   const { volume } = benchVolume();
   return {
     step() {
@@ -57,7 +58,8 @@ function volumePredictInstance(precision: InferencePrecision): BenchInstance {
 
 export const acdcVolumePredictBenchmark: Benchmark = {
   name: "acdc_cpu_volume_predict",
-  description: "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict vs PyTorch slice by slice",
+  description: "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict vs PyTorch slice by slice (float32, "
+    + "default --convolutions winograd)",
   iterations: 2,
   warmup: 1,
   setup: () => volumePredictInstance("float32"),
@@ -69,4 +71,12 @@ export const acdcVolumePredictBf16Benchmark: Benchmark = {
   iterations: 2,
   warmup: 1,
   setup: () => volumePredictInstance("bfloat16"),
+};
+
+export const acdcVolumePredictLibtorchConvBenchmark: Benchmark = {
+  name: "acdc_cpu_volume_predict_libtorch_conv",
+  description: "the same, ours with --convolutions libtorch (at::conv2d, as before the oneDNN packing)",
+  iterations: 2,
+  warmup: 1,
+  setup: () => volumePredictInstance("float32", "libtorch"),
 };

@@ -83,4 +83,6 @@ PREDICT_BENCHMARKS = {
     "acdc_cpu_volume_predict": volume_predict,
     # ours with --precision bfloat16 against the same float32 slice-by-slice reference
     "acdc_cpu_volume_predict_bf16": volume_predict,
+    # ours with --convolutions libtorch (at::conv2d, no oneDNN packing) against the same reference
+    "acdc_cpu_volume_predict_libtorch_conv": volume_predict,
 }

@@ -6,12 +6,14 @@ import { conv3x3Benchmark } from "./conv.js";
 import { resnetStageBenchmark } from "./resnet-stage.js";
 import { addOverheadBenchmark } from "./overhead.js";
 import { deeplabTrainBenchmark, deeplabInferBenchmark } from "./deeplab.js";
-import { acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark } from "./predict.js";
+import {
+  acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark, acdcVolumePredictLibtorchConvBenchmark,
+} from "./predict.js";
 import { ENGINE_BENCHMARKS } from "./onnx.js";
 import { acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark } from "./acdc-train.js";
 
 export const BENCHMARKS: Benchmark[] = [
   conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark,
   acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark, acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark,
-  ...ENGINE_BENCHMARKS,
+  acdcVolumePredictLibtorchConvBenchmark, ...ENGINE_BENCHMARKS,
 ];

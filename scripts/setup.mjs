@@ -2,10 +2,10 @@
 //   1. npm packages (npm ci) when node_modules is absent or older than package-lock.json, with
 //      onnxruntime-node's binary download skipped (ONNXRUNTIME_NODE_INSTALL=skip);
 //   2. libtorch: found via LIBTORCH, a Python torch install, or the system; on Debian/Ubuntu as
-//      root, `apt-get install libtorch-dev libgloo-dev` when none is found;
-//   3. Gloo's headers for the c10d Gloo backend (distributed training on CPU) when the libtorch is
-//      the system's: `apt-get install libgloo-dev` as root when /usr/include/gloo is missing (then
-//      the addon is rebuilt with the backend);
+//      root, `apt-get install libtorch-dev libgloo-dev libdnnl-dev` when none is found;
+//   3. when the libtorch is the system's, the headers of the addon's optional parts, as root with
+//      apt-get: Gloo's (libgloo-dev: the c10d Gloo backend, distributed training on CPU) and oneDNN's
+//      (libdnnl-dev: packed inference convolutions, src/nn/packed-conv.ts); the addon is then rebuilt;
 //   4. the addon (scripts/build-addon.mjs), rebuilt only when its sources changed;
 //   5. test tools from Debian, with apt-get as root: dicom3tools (dciodvfy, the DICOM validator the
 //      SEG tests run) and chromium (the web app's browser tests; `cardioseg serve` itself does not
@@ -43,15 +43,16 @@ function ensureLibtorch() {
   if (findLibtorch()) return;
   const apt = existsSync("/usr/bin/apt-get");
   if (apt && isRoot()) {
-    console.log("setup: libtorch not found; installing Debian's libtorch-dev and libgloo-dev with apt-get…");
+    console.log("setup: libtorch not found; installing Debian's libtorch-dev, libgloo-dev and libdnnl-dev "
+      + "with apt-get…");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     run("apt-get", ["update", "-qq"], { env });
-    run("apt-get", ["install", "-y", "-qq", "libtorch-dev", "libgloo-dev"], { env });
+    run("apt-get", ["install", "-y", "-qq", "libtorch-dev", "libgloo-dev", "libdnnl-dev"], { env });
     if (findLibtorch()) return;
   }
   throw new Error(
     "setup: libtorch was not found. Install one of:\n" +
-      "  - Debian/Ubuntu: sudo apt-get install libtorch-dev libgloo-dev\n" +
+      "  - Debian/Ubuntu: sudo apt-get install libtorch-dev libgloo-dev libdnnl-dev\n" +
       "  - a libtorch download from pytorch.org, then export LIBTORCH=/path/to/libtorch\n" +
       "  - Python PyTorch (pip install torch); its bundled libtorch is used",
   );
@@ -93,20 +94,31 @@ function ensureDebianTools(tools, usedBy) {
   if (!install()) console.log(`setup: could not install ${pkgs.join(", ")}; ${usedBy} will skip`);
 }
 
-/** Returns true when it installed Gloo's headers (the addon must then be rebuilt to use them). */
-function ensureGlooHeaders() {
+/** Debian -dev packages whose headers turn on optional parts of the addon when the libtorch is the system's. */
+const ADDON_HEADERS = [
+  { pkg: "libgloo-dev", header: "/usr/include/gloo/algorithm.h",
+    without: "distributed training on CPU will be unavailable" },
+  { pkg: "libdnnl-dev", header: "/usr/include/oneapi/dnnl/dnnl.hpp",
+    without: "inference will use libtorch's convolutions (no packed oneDNN/Winograd kernels: slower)" },
+];
+
+/** Returns true when it installed headers (the addon must then be rebuilt to use them). */
+function ensureAddonHeaders() {
   const torch = findLibtorch();
-  if (!torch || torch.source !== "system" || existsSync("/usr/include/gloo/algorithm.h")) return false;
+  if (!torch || torch.source !== "system") return false;
+  const missing = ADDON_HEADERS.filter((h) => !existsSync(h.header));
+  if (missing.length === 0) return false;
   if (!(existsSync("/usr/bin/apt-get") && isRoot())) {
-    console.log("setup: Gloo's headers are missing (libgloo-dev; needs root): distributed training on CPU will be unavailable");
+    for (const h of missing) console.log(`setup: ${h.pkg} is missing (needs root): ${h.without}`);
     return false;
   }
-  console.log("setup: installing Debian's libgloo-dev (the c10d Gloo backend for distributed training)…");
+  const pkgs = missing.map((h) => h.pkg);
+  console.log(`setup: installing Debian's ${pkgs.join(", ")} (optional parts of the addon)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", "libgloo-dev"], { stdio: "inherit", env }).status === 0;
+  const install = () => spawnSync("apt-get", ["install", "-y", "-qq", ...pkgs], { stdio: "inherit", env }).status === 0;
   if (!install()) {
     run("apt-get", ["update", "-qq"], { env });
-    if (!install()) throw new Error("setup: could not install libgloo-dev");
+    if (!install()) throw new Error(`setup: could not install ${pkgs.join(", ")}`);
   }
   return true;
 }
@@ -118,7 +130,7 @@ function ensureAddon(force = false) {
 try {
   if (!process.argv.includes("--no-npm")) ensureNpmPackages();
   ensureLibtorch();
-  ensureAddon(ensureGlooHeaders());
+  ensureAddon(ensureAddonHeaders());
   ensureDebianTools(TEST_TOOLS, "the tests that use them");
   // A user who points the bench at their own Python (bench/pytorch.ts reads CARDIOSEG_PYTHON) keeps it.
   if (process.argv.includes("--bench") && !process.env.CARDIOSEG_PYTHON) {

@@ -431,6 +431,7 @@ NAPI_MODULE_INIT() {
     cs::registerRandom(e, ex);
     cs::registerAutograd(e, ex);
     cs::registerAutocast(e, ex);
+    cs::registerOnednn(e, ex);
     cs::registerShare(e, ex);
     cs::registerOptim(e, ex);
     cs::registerDistributed(e, ex);

@@ -6,9 +6,13 @@
 // convolution weights and input in channels-last (NHWC) memory, which oneDNN runs without
 // reordering every activation (measured on the acdc-cpu net, batch 5 of 320x272, 2 threads:
 // about 12 % less CPU time per slice than NCHW after folding, which itself saved about 10 %).
+// In float32 on CPU the convolutions are then packed (src/tensor/packed-conv.ts): their weights
+// reordered once into oneDNN's layout instead of on every call, and the 3x3 stride-1 ones run by
+// oneDNN's Winograd kernel where the CPU has one (AVX-512); "convolutions" picks that, the packed
+// direct kernels only, or libtorch's at::conv2d (the training forward's, for bit-level comparison).
 // With precision "bfloat16" the folded weights are stored, and the network runs, in bfloat16 (on a CPU
 // with AVX512-BF16/AMX, about half the time of float32); the logits return float32.
-import { Conv2d, Parameter, foldBatchNorm_, type Module } from "../nn/index.js";
+import { Conv2d, Parameter, foldBatchNorm_, packConvolutions_, type Module } from "../nn/index.js";
 import type { DeepLabV3 } from "../models/index.js";
 import { cpuHasNativeBf16, noGrad, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 
@@ -19,6 +23,20 @@ export const INFERENCE_PRECISIONS: readonly InferencePrecision[] = ["float32", "
 export function parsePrecision(text: string): InferencePrecision {
   if ((INFERENCE_PRECISIONS as readonly string[]).includes(text)) return text as InferencePrecision;
   throw new Error(`--precision must be one of ${INFERENCE_PRECISIONS.join(", ")}, got "${text}"`);
+}
+
+/** Which kernels run a float32 CPU engine's convolutions. */
+export type ConvolutionKernels = "winograd" | "packed" | "libtorch";
+export const CONVOLUTION_KERNELS: readonly ConvolutionKernels[] = ["winograd", "packed", "libtorch"];
+
+export function parseConvolutions(text: string): ConvolutionKernels {
+  if ((CONVOLUTION_KERNELS as readonly string[]).includes(text)) return text as ConvolutionKernels;
+  throw new Error(`--convolutions must be one of ${CONVOLUTION_KERNELS.join(", ")}, got "${text}"`);
+}
+
+export interface TorchEngineOptions {
+  /** Default "winograd" (packed, Winograd for 3x3 stride 1 where the CPU has it); bfloat16 and CUDA use libtorch's. */
+  convolutions?: ConvolutionKernels;
 }
 
 export interface LogitsEngine {
@@ -40,9 +58,12 @@ export class TorchEngine implements LogitsEngine {
   readonly numClasses: number;
   /** BatchNorm layers folded into convolutions (0 for GroupNorm models). */
   readonly folded: number;
+  /** Convolutions packed for oneDNN (0 with bfloat16, CUDA, "libtorch" or an addon without oneDNN). */
+  readonly packed: number;
 
   /** Takes ownership of `model` (moved to `device`, set to eval, folded in place, cast to `precision`). */
-  constructor(readonly model: DeepLabV3, device: DeviceLike = "cpu", readonly precision: InferencePrecision = "float32") {
+  constructor(readonly model: DeepLabV3, device: DeviceLike = "cpu", readonly precision: InferencePrecision = "float32",
+    options: TorchEngineOptions = {}) {
     this.device = device;
     this.numClasses = model.config.numClasses;
     if (device !== "cpu") model.to(device);
@@ -50,6 +71,9 @@ export class TorchEngine implements LogitsEngine {
     this.folded = foldBatchNorm_(model); // in float32, before any cast
     convWeightsChannelsLast_(model);
     if (precision === "bfloat16") model.to("bfloat16");
+    const kernels = options.convolutions ?? "winograd";
+    const packable = precision === "float32" && device === "cpu" && kernels !== "libtorch";
+    this.packed = packable ? packConvolutions_(model, { winograd: kernels === "winograd" }) : 0;
     if (precision === "bfloat16" && device === "cpu" && !cpuHasNativeBf16()) {
       process.stderr.write("warning: --precision bfloat16 on a CPU without AVX512-BF16/AMX: libtorch emulates it, "
         + "slower than float32\n");

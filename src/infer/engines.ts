@@ -18,6 +18,9 @@ export async function loadPredictor(model: string, engine: EngineName, o: Predic
   if (engine === "libtorch") return Predictor.load(model, o);
   if (o.device && o.device !== "cpu") throw new Error(`--engine onnx runs on the CPU (onnxruntime-node's CPU build), not ${o.device}`);
   if (o.precision && o.precision !== "float32") throw new Error(`--precision ${o.precision} is for --engine libtorch; ONNX runs float32`);
+  if (o.convolutions) {
+    throw new Error(`--convolutions ${o.convolutions} is for --engine libtorch; ONNX Runtime picks its own kernels`);
+  }
   const { OnnxEngine } = await import("../onnx/runtime.js");
   const onnx = await OnnxEngine.load(model, { threads: o.threads });
   try {

@@ -26,7 +26,7 @@ import { writeCaseOverlays } from "../report/overlays.js";
 import { RUN_FILES } from "../report/run-folder.js";
 import type { Predictor } from "./predictor.js";
 import { loadPredictor, type EngineName } from "./engines.js";
-import type { InferencePrecision } from "./engine.js";
+import type { ConvolutionKernels, InferencePrecision } from "./engine.js";
 import { modelName, resolveModelPath } from "../train/model-path.js";
 import { taskOf } from "../train/data.js";
 import { writeFileAtomic } from "../util/fs.js";
@@ -64,6 +64,8 @@ export interface EvaluateOptions {
   engine?: EngineName;
   /** libtorch only: float32 (default) or bfloat16 (faster on a CPU with AVX512-BF16/AMX). */
   precision?: InferencePrecision;
+  /** libtorch float32 on CPU only: convolution kernels (default "winograd"; see TorchEngine). */
+  convolutions?: ConvolutionKernels;
 }
 
 export interface EvaluationInfo {
@@ -95,7 +97,9 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
   const dataset = loadDataset(o.data);
   for (const p of dataset.problems) log(`warning: skipped ${p.file}: ${p.message}`);
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
-  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision });
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", {
+    flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision, convolutions: o.convolutions,
+  });
   try {
     const selection = selectEvaluationPatients(dataset.cases.map((c) => c.patient), predictor.config, o.data, o.patients, patientGroups(dataset));
     const wanted = new Set(selection.patients);

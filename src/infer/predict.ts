@@ -27,7 +27,7 @@ import { exportContours, exportLabelNifti, exportOverlay, exportPngMasks } from 
 import { writeDicomSeg } from "../io/dicom/index.js";
 import type { Predictor, OnPrediction } from "./predictor.js";
 import { loadPredictor, type EngineName } from "./engines.js";
-import type { InferencePrecision } from "./engine.js";
+import type { ConvolutionKernels, InferencePrecision } from "./engine.js";
 import { resolveModelPath } from "../train/model-path.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { expandInput, uniqueNames, type PredictItem } from "./inputs.js";
@@ -63,6 +63,8 @@ export interface PredictOptions {
   engine?: EngineName;
   /** libtorch only: float32 (default) or bfloat16 (faster on a CPU with AVX512-BF16/AMX). */
   precision?: InferencePrecision;
+  /** libtorch float32 on CPU only: convolution kernels (default "winograd"; see TorchEngine). */
+  convolutions?: ConvolutionKernels;
 }
 
 export interface PredictOutput {
@@ -109,7 +111,9 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   const formats = [...(o.formats ?? ["nifti", "png"])];
   if (o.inputs.length === 0) throw new Error("predict: no INPUT given");
   const model = o.predictor ? (o.model ?? o.predictor.weightsPath) : resolveModelPath(o.model);
-  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", { flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision });
+  const predictor = o.predictor ?? await loadPredictor(model, o.engine ?? "libtorch", {
+    flipTTA: o.tta, batchSize: o.batchSize, precision: o.precision, convolutions: o.convolutions,
+  });
   const segPer = o.segPer ?? "study";
   const summary: PredictSummary = {
     model, tta: o.tta === true, lcc: o.lcc === true, precision: predictor.precision, formats, seg_per: segPer, outputs: [], studies: [], failures: [],

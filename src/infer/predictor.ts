@@ -22,7 +22,7 @@ import { defaultExperimentConfig, mergeConfig, resolveConfig, type ExperimentCon
 import { parseJsonText } from "../io/json.js";
 import { loadWeightsInto, weightsModelConfig } from "../train/checkpoint.js";
 import { resolveWeightsPath } from "../train/model-path.js";
-import { TorchEngine, type InferencePrecision, type LogitsEngine } from "./engine.js";
+import { TorchEngine, type ConvolutionKernels, type InferencePrecision, type LogitsEngine } from "./engine.js";
 import { NETWORK_MULTIPLE, autoBatchSize, batchRanges } from "./batching.js";
 
 export { batchRanges } from "./batching.js";
@@ -39,6 +39,8 @@ export interface PredictorOptions {
   batchSize?: number;
   /** libtorch engine only: float32 (default) or bfloat16 weights and activations. */
   precision?: InferencePrecision;
+  /** libtorch engine in float32 on CPU only: the convolution kernels (TorchEngine; default "winograd"). */
+  convolutions?: ConvolutionKernels;
 }
 
 /** What predictVolume reports after each batch. Slice i (flat) is slice i % slicesPerFrame of frame floor(i / slicesPerFrame). */
@@ -111,7 +113,8 @@ export class Predictor {
       model.dispose();
       throw err;
     }
-    return new Predictor(new TorchEngine(model, o.device ?? "cpu", o.precision), config, weights, o);
+    const engine = new TorchEngine(model, o.device ?? "cpu", o.precision, { convolutions: o.convolutions });
+    return new Predictor(engine, config, weights, o);
   }
 
   /**

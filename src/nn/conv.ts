@@ -1,5 +1,6 @@
-// conv.ts owns the convolution layers (Conv2d, ConvTranspose2d) with PyTorch's default init.
-import { empty, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
+// conv.ts owns the convolution layers (Conv2d, ConvTranspose2d) with PyTorch's default init, and
+// packing a model's convolutions for inference (packConvolutions_).
+import { PackedConvolution, empty, isGradEnabled, type DType, type DeviceLike, type Tensor } from "../tensor/index.js";
 import * as F from "../tensor/functional.js";
 import { Module } from "./module.js";
 import { Parameter } from "./parameter.js";
@@ -45,6 +46,7 @@ export class Conv2d extends Module {
   readonly groups: number;
   readonly weight: Tensor;
   readonly bias: Tensor | null;
+  #packed: PackedConvolution | null = null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: Pair, options: Conv2dOptions = {}) {
     super();
@@ -62,9 +64,33 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    if (this.#packed && !this.training && x.dtype === "float32" && x.device === "cpu" && !isGradEnabled()) {
+      return this.#packed.forward(x);
+    }
     return F.conv2d(x, this.weight, this.bias ?? undefined, {
       stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
     });
+  }
+
+  /**
+   * Packs a copy of the current weights for inference (PackedConvolution: oneDNN's kernel layout, Winograd
+   * for 3x3 stride-1 where the CPU has it). Forward then uses the pack for float32 CPU input in eval mode
+   * without grad; anything else runs at::conv2d on the weights as they are. The pack does not follow later
+   * changes to the weights: pack after loading and folding, unpack (or never pack) a model that trains.
+   * Returns whether it packed (false without oneDNN in the addon, for groups > 1 or non-float32/CPU weights).
+   */
+  packForInference_(options: { winograd: boolean }): boolean {
+    this.#packed = null;
+    if (this.groups !== 1) return false;
+    this.#packed = PackedConvolution.create(this.weight, this.bias, {
+      stride: this.stride, padding: this.padding, dilation: this.dilation, winograd: options.winograd,
+    });
+    return this.#packed !== null;
+  }
+
+  /** The oneDNN kernel the packed forward last ran ("" before the first, null when not packed). */
+  get packedImplementation(): string | null {
+    return this.#packed?.implementation ?? null;
   }
 
   /** ONNX Conv: PyTorch's symmetric padding p is pads [p_h, p_w, p_h, p_w]. */
@@ -133,4 +159,11 @@ export class ConvTranspose2d extends Module {
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernel_size=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}`;
   }
+}
+
+/** Packs every Conv2d of `model` for inference (Conv2d.packForInference_); returns how many it packed. */
+export function packConvolutions_(model: Module, options: { winograd: boolean }): number {
+  let packed = 0;
+  for (const m of model.modules()) if (m instanceof Conv2d && m.packForInference_(options)) packed++;
+  return packed;
 }

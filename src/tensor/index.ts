@@ -20,6 +20,7 @@ export {
   cpuHasNativeBf16,
 } from "./runtime.js";
 export type { MemoryStats } from "./runtime.js";
+export { PackedConvolution, packedConvolutionsAvailable, type PackOptions } from "./packed-conv.js";
 export { Store, ProcessGroup, Work, c10dBackends } from "./c10d.js";
 export type { ReduceOp, TCPStoreOptions, GlooOptions } from "./c10d.js";
 export * as F from "./functional.js";

@@ -19,6 +19,9 @@ export type NativeStore = { readonly [c10dBrand]: "store" };
 export type NativeGroup = { readonly [c10dBrand]: "group" };
 export type NativeWork = { readonly [c10dBrand]: "work" };
 export type NativeHook = { readonly [c10dBrand]: "hook" };
+declare const packBrand: unique symbol;
+/** A packed oneDNN inference convolution (onednn.cc): its weights in the kernel's layout. */
+export type NativePack = { readonly [packBrand]: "pack" };
 
 /** A tensor argument; null (a disposed Tensor) makes the addon throw a clear Error. */
 type H = NativeHandle | null;
@@ -182,6 +185,12 @@ export interface NativeAddon {
   setGradEnabled(on: boolean): boolean; isGradEnabled(): boolean; version(a: H): number;
   autocastEnter(device: "cpu" | "cuda", dtype: number): [boolean, number];
   autocastExit(device: "cpu" | "cuda", enabled: boolean, dtype: number): void;
+  // packed oneDNN inference convolutions (onednn.cc); the last three only where onednnAvailable()
+  onednnAvailable(): boolean;
+  convPack(w: H, b: H | undefined, stride: number[], padding: number[], dilation: number[],
+    winograd: boolean): NativePack;
+  convPacked(p: NativePack, x: H): NativeHandle;
+  convPackImplementation(p: NativePack): string;
   registerPostAccumulateGradHook(a: H, fn: () => void): NativeHook; removeGradHook(h: NativeHook): void;
   // c10d (distributed.cc); reduce op codes: 0 sum, 1 product, 2 min, 3 max
   tcpStoreNew(host: string, port: number, isServer: boolean, worldSize: Opt<number>, timeoutMs: number,

@@ -5,9 +5,13 @@
 // independence, and an asynchronous engine (as onnxruntime's) through the same seam.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { DeepLabV3, defaultModelConfig, type DeepLabV3PlusHead, type ModelConfig } from "../../src/models/index.js";
-import { BatchNorm2d, type Conv2d } from "../../src/nn/index.js";
-import { F, Generator, fromTypedArray, manualSeed, memoryStats, noGrad, rand, randn, tidy, type Tensor } from "../../src/tensor/index.js";
+import { BatchNorm2d, Conv2d } from "../../src/nn/index.js";
+import {
+  F, Generator, fromTypedArray, manualSeed, memoryStats, noGrad, packedConvolutionsAvailable, rand, randn, tidy,
+  type Tensor,
+} from "../../src/tensor/index.js";
 import { argmaxChannels, preprocessSlice, restoreScores, sliceGeometry } from "../../src/data/preprocess.js";
 import { batchIntensityStats, preprocessBatch, restoreScoresBatch } from "../../src/data/preprocess-tensor.js";
 import { intensityStats } from "../../src/data/normalize.js";
@@ -344,6 +348,38 @@ test("TorchEngine (folded, channels-last) gives the plain eval model's logits", 
   }
 });
 
+const noOnednn = packedConvolutionsAvailable() ? false : "this addon was built without oneDNN's headers (libdnnl-dev)";
+test("TorchEngine packs its float32 convolutions for oneDNN: Winograd logits near libtorch's, labels >= 99.9%",
+  { skip: noOnednn }, () => {
+    // Wide enough (16+ channels) for oneDNN's Winograd kernel, which the width-4 test network is not.
+    const wide: ModelConfig = { ...MODEL, width: 16, asppChannels: 16, lowLevelChannels: 16 };
+    manualSeed(21);
+    const model = new DeepLabV3(wide).eval();
+    const copy = new DeepLabV3(wide);
+    copy.loadStateDict(model.stateDict());
+    const packed = new TorchEngine(model);
+    const plain = new TorchEngine(copy.eval(), "cpu", "float32", { convolutions: "libtorch" });
+    try {
+      const convs = model.modules().filter((m): m is Conv2d => m instanceof Conv2d);
+      assert.equal(packed.packed, convs.length);
+      assert.equal(plain.packed, 0);
+      tidy(() => {
+        const x = randn([4, 1, 64, 48], { generator: new Generator(5) });
+        const want = plain.logits(x), got = packed.logits(x);
+        const d = got.sub(want).abs().max().item() / want.abs().max().item();
+        assert.ok(d <= 1e-4, `logits differ by ${d} (relative)`);
+        const agree = got.argmax(1).eq(want.argmax(1)).to("float32").mean().item();
+        assert.ok(agree >= 0.999, `labels agree on ${agree}`);
+      });
+      const winograd = convs.filter((c) => c.packedImplementation?.includes("wino")).length;
+      const avx512 = /\bavx512f\b/.test(readFileSync("/proc/cpuinfo", "utf8"));
+      if (avx512) assert.ok(winograd >= 8, `${winograd} Winograd convolutions`);
+    } finally {
+      packed.dispose();
+      plain.dispose();
+    }
+  });
+
 // Random weights leave small margins between classes, so bfloat16 rounding flips more voxels than with a
 // trained model (test/infer/shipped-model.test.ts checks the shipped model on an ACDC frame: >= 99.9%).
 test("bfloat16 engine: float32 logits near float32's, labels agreeing on >= 97% of voxels; ONNX refuses it", async () => {
@@ -372,4 +408,9 @@ test("bfloat16 engine: float32 logits near float32's, labels agreeing on >= 97% 
   await assert.rejects(loadPredictor("model.onnx", "onnx", { precision: "bfloat16" }), /--precision bfloat16 is for --engine libtorch/);
   const { parsePrecision } = await import("../../src/infer/engine.js");
   assert.throws(() => parsePrecision("fp16"), /--precision must be one of float32, bfloat16, got "fp16"/);
+  await assert.rejects(loadPredictor("model.onnx", "onnx", { convolutions: "winograd" }),
+    /--convolutions winograd is for --engine libtorch/);
+  const { parseConvolutions } = await import("../../src/infer/engine.js");
+  assert.throws(() => parseConvolutions("fft"), /--convolutions must be one of winograd, packed, libtorch, got "fft"/);
+  assert.equal(parseConvolutions("packed"), "packed");
 });

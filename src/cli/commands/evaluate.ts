@@ -17,6 +17,7 @@ interface EvaluateFlags {
   batchSize: string;
   engine: string;
   precision: string;
+  convolutions?: string;
 }
 
 export function registerEvaluate(program: Command): void {
@@ -37,17 +38,21 @@ export function registerEvaluate(program: Command): void {
     .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .option("--precision <p>", "libtorch engine: float32, or bfloat16 (about twice as fast on a CPU with AVX512-BF16/AMX; "
       + "labels may differ at a few boundary voxels)", "float32")
+    .option("--convolutions <k>", "libtorch engine in float32 on CPU: winograd (default: packed oneDNN kernels, "
+      + "Winograd for 3x3 stride 1 where the CPU has it), packed (direct kernels only), or libtorch "
+      + "(at::conv2d, as in training)")
     .action(async (flags: EvaluateFlags) => {
       const { runEvaluate } = await import("../../infer/evaluate.js");
       const { parseBatchSize } = await import("../../infer/predict.js");
       const { parseEngine } = await import("../../infer/engines.js");
-      const { parsePrecision } = await import("../../infer/engine.js");
+      const { parsePrecision, parseConvolutions } = await import("../../infer/engine.js");
       const overlays = Number(flags.overlays);
       if (!Number.isInteger(overlays) || overlays < 0) throw new Error(`--overlays must be a non-negative integer, got "${flags.overlays}"`);
       const r = await runEvaluate({
         model: flags.model, data: flags.data, patients: flags.patients, out: flags.out, json: flags.json,
         tta: flags.tta, lcc: flags.lcc, overlays, saveLabels: flags.saveLabels,
         batchSize: parseBatchSize(flags.batchSize), engine: parseEngine(flags.engine), precision: parsePrecision(flags.precision),
+        convolutions: flags.convolutions === undefined ? undefined : parseConvolutions(flags.convolutions),
         structures: flags.structures?.split(",").map((s) => s.trim()).filter((s) => s !== ""),
       });
       console.log(formatScoreReport(r.report));

@@ -17,6 +17,7 @@ interface PredictFlags {
   batchSize: string;
   engine: string;
   precision: string;
+  convolutions?: string;
 }
 
 /** A frame number option: a non-negative integer. */
@@ -45,10 +46,13 @@ export function registerPredict(program: Command): void {
     .option("--engine <name>", "libtorch, or onnx: the model exported to ONNX and run by onnxruntime-node (--model may then be a .onnx file)", "libtorch")
     .option("--precision <p>", "libtorch engine: float32, or bfloat16 (about twice as fast on a CPU with AVX512-BF16/AMX; "
       + "labels may differ at a few boundary voxels)", "float32")
+    .option("--convolutions <k>", "libtorch engine in float32 on CPU: winograd (default: packed oneDNN kernels, "
+      + "Winograd for 3x3 stride 1 where the CPU has it), packed (direct kernels only), or libtorch "
+      + "(at::conv2d, as in training)")
     .action(async (inputs: string[], flags: PredictFlags) => {
       const { parseFormats, runPredict, parseBatchSize } = await import("../../infer/predict.js");
       const { parseEngine } = await import("../../infer/engines.js");
-      const { parsePrecision } = await import("../../infer/engine.js");
+      const { parsePrecision, parseConvolutions } = await import("../../infer/engine.js");
       const pngSpacing = Number(flags.pngSpacing);
       if (!(pngSpacing > 0 && Number.isFinite(pngSpacing))) throw new Error(`--png-spacing must be a positive number, got "${flags.pngSpacing}"`);
       const segPer = flags.segPer;
@@ -57,6 +61,7 @@ export function registerPredict(program: Command): void {
       const s = await runPredict({
         model: flags.model, inputs, out: flags.out, formats: parseFormats(flags.format), tta: flags.tta, lcc: flags.lcc, pngSpacing, segPer, ed, es,
         batchSize: parseBatchSize(flags.batchSize), engine: parseEngine(flags.engine), precision: parsePrecision(flags.precision),
+        convolutions: flags.convolutions === undefined ? undefined : parseConvolutions(flags.convolutions),
       });
       console.log(`${s.outputs.length} volume(s) predicted into ${flags.out}${s.failures.length ? `; ${s.failures.length} failed:` : ""}`);
       for (const f of s.failures) console.log(`  ${f.input}: ${f.message}`);
