@@ -60,6 +60,8 @@ export class TorchEngine implements LogitsEngine {
   readonly folded: number;
   /** Convolutions packed for oneDNN (0 with bfloat16, CUDA, "libtorch" or an addon without oneDNN). */
   readonly packed: number;
+  /** The kernels in effect: the ones asked for when packed, else "libtorch". */
+  readonly convolutions: ConvolutionKernels;
 
   /** Takes ownership of `model` (moved to `device`, set to eval, folded in place, cast to `precision`). */
   constructor(readonly model: DeepLabV3, device: DeviceLike = "cpu", readonly precision: InferencePrecision = "float32",
@@ -74,6 +76,7 @@ export class TorchEngine implements LogitsEngine {
     const kernels = options.convolutions ?? "winograd";
     const packable = precision === "float32" && device === "cpu" && kernels !== "libtorch";
     this.packed = packable ? packConvolutions_(model, { winograd: kernels === "winograd" }) : 0;
+    this.convolutions = this.packed > 0 ? kernels : "libtorch";
     if (precision === "bfloat16" && device === "cpu" && !cpuHasNativeBf16()) {
       process.stderr.write("warning: --precision bfloat16 on a CPU without AVX512-BF16/AMX: libtorch emulates it, "
         + "slower than float32\n");

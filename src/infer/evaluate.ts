@@ -5,7 +5,8 @@
 // Output (OUT = --out, default the model's run folder, or runs/<model name> for the shipped model),
 // the run-folder layout of src/report:
 //   OUT/eval/scores.json            the score JSON of src/eval/score.ts, plus "evaluation":
-//                                   {"model", "data", "patients", "selection", "tta", "lcc", "precision", "structures"}
+//                                   {"model", "data", "patients", "selection", "tta", "lcc", "precision",
+//                                    "convolutions", "structures"}
 //                                   (structures scored: --structures, else the data set's annotated
 //                                   ones — Sunnybrook: MYO and LV — else every class)
 //   OUT/eval/cases/<id>_pred.png    prediction over the image, for the N best and N worst cases
@@ -77,6 +78,8 @@ export interface EvaluationInfo {
   lcc: boolean;
   /** What the network computed in (libtorch's --precision; ONNX is float32). */
   precision: InferencePrecision;
+  /** libtorch's convolution kernels in effect (--convolutions; "libtorch" where not packed); null for ONNX. */
+  convolutions: ConvolutionKernels | null;
   /** The structures scored. */
   structures: string[];
 }
@@ -110,7 +113,7 @@ export async function runEvaluate(o: EvaluateOptions): Promise<EvaluateResult> {
     const { report, kept } = await scoreAll(predictor, dataset, cases, { ...o, structures }, outDir, log);
     const evaluation: EvaluationInfo = {
       model: predictor.weightsPath, data: o.data, patients: selection.patients, selection: selection.how, tta: o.tta === true, lcc: o.lcc === true,
-      precision: predictor.precision, structures: report.classes.slice(1),
+      precision: predictor.precision, convolutions: predictor.convolutions, structures: report.classes.slice(1),
     };
     const full: EvaluationReport = { ...report, evaluation };
     const overlays = kept.flatMap((k) => Object.values(writeCaseOverlays(outDir, k.id, k.image, k.pred, k.truth)));

@@ -17,7 +17,7 @@
 //                                          DICOM inputs only, --seg-per phase; by default one
 //                                          SEG per study instead, see study.ts)
 //   OUT/<study>/study.json, seg.dcm        per cine (DICOM series or 4D NIfTI): study.ts
-//   OUT/predict-summary.json               {"model", "tta", "lcc", "precision", "formats", "seg_per", "outputs":
+//   OUT/predict-summary.json               {"model", "tta", "lcc", "precision", "convolutions", "formats", "seg_per", "outputs":
 //                                          [{"input", "name", "dims", "files", "seconds",
 //                                          "lcc_removed"?}], "studies": [{"study", "input", "files",
 //                                          "summary"?}], "failures": [{"input", "message"}]}
@@ -82,6 +82,8 @@ export interface PredictSummary {
   lcc: boolean;
   /** What the network computed in (libtorch's --precision; ONNX is float32). */
   precision: InferencePrecision;
+  /** libtorch's convolution kernels in effect (--convolutions; "libtorch" where not packed); null for ONNX. */
+  convolutions: ConvolutionKernels | null;
   formats: PredictFormat[];
   seg_per: SegPer;
   outputs: PredictOutput[];
@@ -116,7 +118,8 @@ export async function runPredict(o: PredictOptions): Promise<PredictSummary> {
   });
   const segPer = o.segPer ?? "study";
   const summary: PredictSummary = {
-    model, tta: o.tta === true, lcc: o.lcc === true, precision: predictor.precision, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
+    model, tta: o.tta === true, lcc: o.lcc === true, precision: predictor.precision,
+    convolutions: predictor.convolutions, formats, seg_per: segPer, outputs: [], studies: [], failures: [],
   };
   try {
     const items = uniqueNames(o.inputs.flatMap((input) => {

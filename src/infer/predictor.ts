@@ -102,6 +102,11 @@ export class Predictor {
     return this.engine instanceof TorchEngine ? this.engine.precision : "float32";
   }
 
+  /** The libtorch engine's convolution kernels (TorchEngine.convolutions); null for other engines. */
+  get convolutions(): ConvolutionKernels | null {
+    return this.engine instanceof TorchEngine ? this.engine.convolutions : null;
+  }
+
   /** Load from a run folder (best, else last weights) or a .safetensors written by cardioseg; libtorch engine. */
   static load(path: string, o: PredictorOptions = {}): Predictor {
     const weights = resolveWeightsPath(path);

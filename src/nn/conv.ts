@@ -76,7 +76,8 @@ export class Conv2d extends Module {
    * Packs a copy of the current weights for inference (PackedConvolution: oneDNN's kernel layout, Winograd
    * for 3x3 stride-1 where the CPU has it). Forward then uses the pack for float32 CPU input in eval mode
    * without grad; anything else runs at::conv2d on the weights as they are. The pack does not follow later
-   * changes to the weights: pack after loading and folding, unpack (or never pack) a model that trains.
+   * changes to the weights: pack after loading and folding, pack again after changing them, never pack a
+   * model that trains (its forward with grad runs libtorch's convolution anyway).
    * Returns whether it packed (false without oneDNN in the addon, for groups > 1 or non-float32/CPU weights).
    */
   packForInference_(options: { winograd: boolean }): boolean {

@@ -5,6 +5,7 @@ import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { packedConvolutionsAvailable } from "../../src/tensor/index.js";
 import { splitPatients } from "../../src/data/split.js";
 import { readNifti } from "../../src/io/nifti/index.js";
 import { scoreFolders } from "../../src/eval/score-folders.js";
@@ -40,6 +41,9 @@ test("scores.json has the documented keys and the report finds its overlays", ()
     assert.ok(k in json, k);
   }
   assert.deepEqual(json.classes, ["background", "RV", "MYO", "LV"]);
+  const evaluation = json.evaluation as Record<string, unknown>;
+  assert.equal(evaluation.precision, "float32");
+  assert.equal(evaluation.convolutions, packedConvolutionsAvailable() ? "winograd" : "libtorch");
   const c = (json.cases as Record<string, unknown>[])[0];
   for (const k of ["id", "phase", "subject", "dice", "hd95_mm", "assd_mm", "volume_ml", "volume_ml_gt"]) assert.ok(k in c, `case.${k}`);
   assert.deepEqual(Object.keys(c.dice as object), ["RV", "MYO", "LV"]);

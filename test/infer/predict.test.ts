@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { packedConvolutionsAvailable } from "../../src/tensor/index.js";
 import dicomParser from "dicom-parser";
 import { readNifti, writeNifti } from "../../src/io/nifti/index.js";
 import { readPng, encodePngMask } from "../../src/io/png.js";
@@ -58,6 +59,9 @@ test("bad inputs are reported and skipped, the others predicted", () => {
   assert.ok(names.filter((n) => n.startsWith("cine_")).length >= 2, "one output per DICOM series/phase");
   const written = JSON.parse(readFileSync(join(out(), "predict-summary.json"), "utf8")) as PredictSummary;
   assert.equal(written.failures.length, 2);
+  // The kernels in effect: packed Winograd where the addon has oneDNN, else libtorch's own.
+  assert.equal(written.convolutions, packedConvolutionsAvailable() ? "winograd" : "libtorch");
+  assert.equal(written.precision, "float32");
   assert.equal(written.outputs.length, summary.outputs.length);
 });
 
