@@ -2,11 +2,13 @@
 // survive), and the GC finalizer for forgotten handles; memoryStats() tracks all of it.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import {
   disposeAll, memoryStats, ones, randn, tidy, zeros, type Tensor,
 } from "../../src/tensor/index.js";
+import { N } from "../../src/tensor/native.js";
 
 const live = (): number => memoryStats().liveTensors;
 
@@ -87,4 +89,21 @@ test("forgotten tensors are freed by the garbage collector", async () => {
     await new Promise((resolve) => setImmediate(resolve));
   }
   assert.equal(live(), before);
+});
+
+// src/tensor/native.ts keeps freed memory in glibc's heap, blocks above its 32 MiB mmap ceiling included
+// (M_MMAP_MAX 0), so a large block is reused instead of mapped and page-faulted afresh at each use. (Page
+// fault counts are no test here: this VM's kernel reclaims idle heap pages on its own.)
+const mallocDefaults = process.env.CARDIOSEG_MALLOC === "system"
+  || Object.keys(process.env).some((k) => k.startsWith("MALLOC_"));
+const noHeapCheck = mallocDefaults ? "glibc's defaults were asked for"
+  : existsSync("/proc/self/maps") ? false : "no /proc/self/maps";
+test("a 64 MiB tensor comes from glibc's heap, not from a mapping of its own", { skip: noHeapCheck }, () => {
+  const t = zeros([(64 << 20) / 4]);
+  const address = N.dataPtr(t._h);
+  const heap = /^([0-9a-f]+)-([0-9a-f]+) .*\[heap\]$/m.exec(readFileSync("/proc/self/maps", "utf8"));
+  t.dispose();
+  assert.ok(heap, "a [heap] mapping");
+  const [start, end] = [parseInt(heap[1]!, 16), parseInt(heap[2]!, 16)];
+  assert.ok(address >= start && address < end, `0x${address.toString(16)} outside the heap ${heap[1]}-${heap[2]}`);
 });
