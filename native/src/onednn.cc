@@ -2,19 +2,23 @@
 //
 // Why this file calls oneDNN directly: libtorch 1.13 reaches oneDNN only through
 // at::mkldnn_convolution, which (a) reorders the weights into oneDNN's blocked layout on every call
-// (16 ms of a 207 ms acdc-cpu forward, batch 5 of 320x272: the weights are the same each time) and
-// (b) always asks for the direct algorithm, never oneDNN's Winograd F(4x4, 3x3) kernel, which runs the
-// 3x3 stride-1 convolutions that dominate a ResNet/DeepLab forward in about half the time on an
-// AVX-512 CPU (same machine, 64..512 channels: 2.7 against 5.2 ms, 9.1 against 20.7 ms). Neither is
-// in libtorch's API for dense tensors (torch.utils.mkldnn's MkldnnConv2d prepacks, but only for
-// opaque mkldnn tensors, and never picks Winograd). Inference only: no autograd, float32 on CPU.
+// (oneDNN's log counted 16 ms of a 207 ms acdc-cpu forward, batch 5 of 320x272, though packing alone
+// measured no faster end to end: 198 against 197 ms) and (b) always asks for the direct algorithm,
+// never oneDNN's Winograd F(4x4, 3x3) kernel, which runs the 3x3 stride-1 convolutions that dominate a
+// ResNet/DeepLab forward in about half the time on an AVX-512 CPU (same machine, 64..512 channels: 2.7
+// against 5.2 ms, 9.1 against 20.7 ms; that forward 139 against 197 ms). Neither is in libtorch's API
+// for dense tensors (torch.utils.mkldnn's MkldnnConv2d prepacks, but only for opaque mkldnn tensors,
+// and never picks Winograd). Inference only: no autograd, float32 on CPU.
 //
 // A pack holds a convolution's float32 weights and bias and, per input shape, the oneDNN primitive
 // with its weights already in the layout it wants (built on first use, like libtorch's own primitive
-// cache). Input and output are dense channels-last (NHWC) tensors; Winograd works on oneDNN's
-// nChw16c blocks, so for it the input is reordered in and the output back (well under a millisecond
-// per convolution here). Compiled only where oneDNN's headers are found (CARDIOSEG_ONEDNN, see
-// CMakeLists.txt); otherwise onednnAvailable() is false and the TypeScript side uses at::conv2d.
+// cache; shapes whose primitives want the same layout share the weights). Winograd's weight layout
+// depends on the input size, and oneDNN's transform into it is slow (48 ms for a 512x512 layer, warm):
+// a process's first forward, and some new sizes, pay it. Input and output are dense channels-last
+// (NHWC) tensors; Winograd works on oneDNN's nChw16c blocks, so for it the input is reordered in and
+// the output back (0.03-1.0 ms each way per convolution here). Compiled only where oneDNN's headers are
+// found (CARDIOSEG_ONEDNN, see CMakeLists.txt); otherwise onednnAvailable() is false and the TypeScript
+// side uses at::conv2d.
 #include "common.h"
 
 #ifdef CARDIOSEG_ONEDNN
