@@ -80,3 +80,38 @@ export const acdcVolumePredictLibtorchConvBenchmark: Benchmark = {
   warmup: 1,
   setup: () => volumePredictInstance("float32", "libtorch"),
 };
+
+/** A new engine (model built, folded, packed) for every volume: one scan in a fresh process, start-up aside. */
+function freshEngineInstance(convolutions: ConvolutionKernels): BenchInstance {
+  const config = resolveConfig(loadConfigFile(join(projectRoot(), "configs", "acdc-cpu.yaml")));
+  const { volume } = benchVolume();
+  return {
+    step() {
+      manualSeed(0);
+      const engine = new TorchEngine(new DeepLabV3(config.model), "cpu", "float32", { convolutions });
+      const predictor = new Predictor(engine, config, "random weights");
+      try {
+        predictor.predictVolume(volume);
+      } finally {
+        predictor.dispose();
+      }
+    },
+    dispose() {},
+  };
+}
+
+export const acdcVolumePredictFreshModelBenchmark: Benchmark = {
+  name: "acdc_cpu_volume_predict_fresh_model",
+  description: "the same, a new model for every volume on both sides (ours: built, folded, packed for oneDNN)",
+  iterations: 2,
+  warmup: 1,
+  setup: () => freshEngineInstance("winograd"),
+};
+
+export const acdcVolumePredictFreshModelLibtorchConvBenchmark: Benchmark = {
+  name: "acdc_cpu_volume_predict_fresh_model_libtorch_conv",
+  description: "the same, ours with --convolutions libtorch",
+  iterations: 2,
+  warmup: 1,
+  setup: () => freshEngineInstance("libtorch"),
+};

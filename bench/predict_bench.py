@@ -79,10 +79,29 @@ def volume_predict():
     return step
 
 
+def volume_predict_fresh_model():
+    """The same loop, the model built anew for every volume (a process that predicts one scan)."""
+    volume, spacing = bench_volume()
+    models = fixture_models()
+
+    def step():
+        torch.manual_seed(0)
+        model = models.tiny_model(ACDC_CPU).eval()
+        labels = np.empty(volume.shape, dtype=np.uint8)
+        with torch.no_grad():
+            for k in range(volume.shape[2]):
+                labels[:, :, k] = predict_slice(model, volume[:, :, k].T, spacing).T
+        return labels
+    return step
+
+
 PREDICT_BENCHMARKS = {
     "acdc_cpu_volume_predict": volume_predict,
     # ours with --precision bfloat16 against the same float32 slice-by-slice reference
     "acdc_cpu_volume_predict_bf16": volume_predict,
     # ours with --convolutions libtorch (at::conv2d, no oneDNN packing) against the same reference
     "acdc_cpu_volume_predict_libtorch_conv": volume_predict,
+    # a fresh model for every volume on both sides: what one scan in a new process costs beyond start-up
+    "acdc_cpu_volume_predict_fresh_model": volume_predict_fresh_model,
+    "acdc_cpu_volume_predict_fresh_model_libtorch_conv": volume_predict_fresh_model,
 }

@@ -7,7 +7,8 @@ import { resnetStageBenchmark } from "./resnet-stage.js";
 import { addOverheadBenchmark } from "./overhead.js";
 import { deeplabTrainBenchmark, deeplabInferBenchmark } from "./deeplab.js";
 import {
-  acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark, acdcVolumePredictLibtorchConvBenchmark,
+  acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark, acdcVolumePredictFreshModelBenchmark,
+  acdcVolumePredictFreshModelLibtorchConvBenchmark, acdcVolumePredictLibtorchConvBenchmark,
 } from "./predict.js";
 import { ENGINE_BENCHMARKS } from "./onnx.js";
 import { acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark } from "./acdc-train.js";
@@ -15,5 +16,6 @@ import { acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark } from "./acdc-train
 export const BENCHMARKS: Benchmark[] = [
   conv3x3Benchmark, resnetStageBenchmark, addOverheadBenchmark, deeplabInferBenchmark, deeplabTrainBenchmark,
   acdcTrainStepBenchmark, acdcTrainStepBf16Benchmark, acdcVolumePredictBenchmark, acdcVolumePredictBf16Benchmark,
-  acdcVolumePredictLibtorchConvBenchmark, ...ENGINE_BENCHMARKS,
+  acdcVolumePredictLibtorchConvBenchmark, acdcVolumePredictFreshModelBenchmark,
+  acdcVolumePredictFreshModelLibtorchConvBenchmark, ...ENGINE_BENCHMARKS,
 ];
