@@ -56,30 +56,21 @@ function volumePredictInstance(precision: InferencePrecision, convolutions?: Con
   };
 }
 
-export const acdcVolumePredictBenchmark: Benchmark = {
-  name: "acdc_cpu_volume_predict",
-  description: "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict vs PyTorch slice by slice (float32, "
-    + "default --convolutions winograd)",
-  iterations: 2,
-  warmup: 1,
-  setup: () => volumePredictInstance("float32"),
-};
+/** A volume benchmark: two timed volumes per round after one untimed. */
+function volumeBenchmark(name: string, description: string, setup: () => BenchInstance): Benchmark {
+  return { name, description, iterations: 2, warmup: 1, setup };
+}
 
-export const acdcVolumePredictBf16Benchmark: Benchmark = {
-  name: "acdc_cpu_volume_predict_bf16",
-  description: "the same, ours with --precision bfloat16 (PyTorch float32)",
-  iterations: 2,
-  warmup: 1,
-  setup: () => volumePredictInstance("bfloat16"),
-};
+export const acdcVolumePredictBenchmark = volumeBenchmark("acdc_cpu_volume_predict",
+  "acdc-cpu net (v3+ R18 OS16), one ACDC frame: volume predict vs PyTorch slice by slice (float32, "
+    + "default --convolutions winograd)", () => volumePredictInstance("float32"));
 
-export const acdcVolumePredictLibtorchConvBenchmark: Benchmark = {
-  name: "acdc_cpu_volume_predict_libtorch_conv",
-  description: "the same, ours with --convolutions libtorch (at::conv2d, as before the oneDNN packing)",
-  iterations: 2,
-  warmup: 1,
-  setup: () => volumePredictInstance("float32", "libtorch"),
-};
+export const acdcVolumePredictBf16Benchmark = volumeBenchmark("acdc_cpu_volume_predict_bf16",
+  "the same, ours with --precision bfloat16 (PyTorch float32)", () => volumePredictInstance("bfloat16"));
+
+export const acdcVolumePredictLibtorchConvBenchmark = volumeBenchmark("acdc_cpu_volume_predict_libtorch_conv",
+  "the same, ours with --convolutions libtorch (at::conv2d, as before the oneDNN packing)",
+  () => volumePredictInstance("float32", "libtorch"));
 
 /** A new engine (model built, folded, packed) for every volume: one scan in a fresh process, start-up aside. */
 function freshEngineInstance(convolutions: ConvolutionKernels): BenchInstance {
@@ -100,18 +91,10 @@ function freshEngineInstance(convolutions: ConvolutionKernels): BenchInstance {
   };
 }
 
-export const acdcVolumePredictFreshModelBenchmark: Benchmark = {
-  name: "acdc_cpu_volume_predict_fresh_model",
-  description: "the same, a new model for every volume on both sides (ours: built, folded, packed for oneDNN)",
-  iterations: 2,
-  warmup: 1,
-  setup: () => freshEngineInstance("winograd"),
-};
+export const acdcVolumePredictFreshModelBenchmark = volumeBenchmark("acdc_cpu_volume_predict_fresh_model",
+  "the same, a new model for every volume on both sides (ours: built, folded, packed for oneDNN)",
+  () => freshEngineInstance("winograd"));
 
-export const acdcVolumePredictFreshModelLibtorchConvBenchmark: Benchmark = {
-  name: "acdc_cpu_volume_predict_fresh_model_libtorch_conv",
-  description: "the same, ours with --convolutions libtorch",
-  iterations: 2,
-  warmup: 1,
-  setup: () => freshEngineInstance("libtorch"),
-};
+export const acdcVolumePredictFreshModelLibtorchConvBenchmark = volumeBenchmark(
+  "acdc_cpu_volume_predict_fresh_model_libtorch_conv", "the same, ours with --convolutions libtorch",
+  () => freshEngineInstance("libtorch"));

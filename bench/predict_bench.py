@@ -65,18 +65,20 @@ def predict_slice(model, image, spacing):
     return probs.argmax(1)[0].to(torch.uint8).numpy()
 
 
+def predict_volume(model, volume, spacing):
+    """Labels of every slice of `volume` [x, y, z], slice by slice at batch 1."""
+    labels = np.empty(volume.shape, dtype=np.uint8)
+    with torch.no_grad():
+        for k in range(volume.shape[2]):
+            labels[:, :, k] = predict_slice(model, volume[:, :, k].T, spacing).T
+    return labels
+
+
 def volume_predict():
     torch.manual_seed(0)
     model = fixture_models().tiny_model(ACDC_CPU).eval()
     volume, spacing = bench_volume()
-
-    def step():
-        labels = np.empty(volume.shape, dtype=np.uint8)
-        with torch.no_grad():
-            for k in range(volume.shape[2]):
-                labels[:, :, k] = predict_slice(model, volume[:, :, k].T, spacing).T
-        return labels
-    return step
+    return lambda: predict_volume(model, volume, spacing)
 
 
 def volume_predict_fresh_model():
@@ -86,12 +88,7 @@ def volume_predict_fresh_model():
 
     def step():
         torch.manual_seed(0)
-        model = models.tiny_model(ACDC_CPU).eval()
-        labels = np.empty(volume.shape, dtype=np.uint8)
-        with torch.no_grad():
-            for k in range(volume.shape[2]):
-                labels[:, :, k] = predict_slice(model, volume[:, :, k].T, spacing).T
-        return labels
+        return predict_volume(models.tiny_model(ACDC_CPU).eval(), volume, spacing)
     return step
 
 
