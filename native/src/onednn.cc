@@ -169,8 +169,9 @@ DEF(convPack) {
   if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2) throwArg(info, 2, "[h, w] pairs");
   auto* p = new PackBox();
   p->magic = kPackMagic;
-  p->weight = w.detach().contiguous().clone();  // OIHW: the only source layout Winograd's weight reorder takes
-  if (b) p->bias = b->detach().contiguous().clone();
+  // One copy each, OIHW: the only source layout Winograd's weight reorder takes.
+  p->weight = w.detach().clone(at::MemoryFormat::Contiguous);
+  if (b) p->bias = b->detach().clone(at::MemoryFormat::Contiguous);
   for (int i = 0; i < 2; i++) {
     p->stride[i] = stride[i];
     p->padding[i] = padding[i];

@@ -6,7 +6,7 @@
 // convolution weights and input in channels-last (NHWC) memory, which oneDNN runs without
 // reordering every activation (measured on the acdc-cpu net, batch 5 of 320x272, 2 threads:
 // about 12 % less CPU time per slice than NCHW after folding, which itself saved about 10 %).
-// In float32 on CPU the convolutions are then packed (src/tensor/packed-conv.ts): their weights
+// In float32 on CPU the convolutions are instead packed (src/tensor/packed-conv.ts): their weights
 // reordered once into oneDNN's layout instead of on every call, and the 3x3 stride-1 ones run by
 // oneDNN's Winograd kernel where the CPU has one (AVX-512); "convolutions" picks that, the packed
 // direct kernels only, or libtorch's at::conv2d (the training forward's, for bit-level comparison).
@@ -14,6 +14,7 @@
 // with AVX512-BF16/AMX, about half the time of float32); the logits return float32.
 import { Conv2d, Parameter, foldBatchNorm_, packConvolutions_, type Module } from "../nn/index.js";
 import type { DeepLabV3 } from "../models/index.js";
+import { parseChoice } from "../util/choice.js";
 import { cpuHasNativeBf16, noGrad, tidy, type DeviceLike, type Tensor } from "../tensor/index.js";
 
 /** What the libtorch engine computes in: float32 (the default) or bfloat16 weights and activations. */
@@ -21,8 +22,7 @@ export type InferencePrecision = "float32" | "bfloat16";
 export const INFERENCE_PRECISIONS: readonly InferencePrecision[] = ["float32", "bfloat16"];
 
 export function parsePrecision(text: string): InferencePrecision {
-  if ((INFERENCE_PRECISIONS as readonly string[]).includes(text)) return text as InferencePrecision;
-  throw new Error(`--precision must be one of ${INFERENCE_PRECISIONS.join(", ")}, got "${text}"`);
+  return parseChoice("--precision", INFERENCE_PRECISIONS, text);
 }
 
 /** Which kernels run a float32 CPU engine's convolutions. */
@@ -30,8 +30,7 @@ export type ConvolutionKernels = "winograd" | "packed" | "libtorch";
 export const CONVOLUTION_KERNELS: readonly ConvolutionKernels[] = ["winograd", "packed", "libtorch"];
 
 export function parseConvolutions(text: string): ConvolutionKernels {
-  if ((CONVOLUTION_KERNELS as readonly string[]).includes(text)) return text as ConvolutionKernels;
-  throw new Error(`--convolutions must be one of ${CONVOLUTION_KERNELS.join(", ")}, got "${text}"`);
+  return parseChoice("--convolutions", CONVOLUTION_KERNELS, text);
 }
 
 export interface TorchEngineOptions {
@@ -71,12 +70,12 @@ export class TorchEngine implements LogitsEngine {
     if (device !== "cpu") model.to(device);
     model.eval();
     this.folded = foldBatchNorm_(model); // in float32, before any cast
-    convWeightsChannelsLast_(model);
-    if (precision === "bfloat16") model.to("bfloat16");
     const kernels = options.convolutions ?? "winograd";
     const packable = precision === "float32" && device === "cpu" && kernels !== "libtorch";
     this.packed = packable ? packConvolutions_(model, { winograd: kernels === "winograd" }) : 0;
     this.convolutions = this.packed > 0 ? kernels : "libtorch";
+    convWeightsChannelsLast_(model); // the convolutions libtorch still runs
+    if (precision === "bfloat16") model.to("bfloat16");
     if (precision === "bfloat16" && device === "cpu" && !cpuHasNativeBf16()) {
       process.stderr.write("warning: --precision bfloat16 on a CPU without AVX512-BF16/AMX: libtorch emulates it, "
         + "slower than float32\n");
@@ -96,11 +95,14 @@ export class TorchEngine implements LogitsEngine {
   }
 }
 
-/** Every Conv2d weight stored channels-last (same values; the convolutions then run NHWC end to end). */
+/**
+ * Every unpacked Conv2d weight stored channels-last (same values; the convolutions then run NHWC end to end).
+ * A packed convolution has its own copy in oneDNN's layout, so its weight is left as it is.
+ */
 function convWeightsChannelsLast_(model: Module): void {
   noGrad(() => {
     for (const m of model.modules()) {
-      if (!(m instanceof Conv2d) || m.weight.isContiguous("channelsLast")) continue;
+      if (!(m instanceof Conv2d) || m.packedImplementation !== null || m.weight.isContiguous("channelsLast")) continue;
       const old = m.weight;
       Reflect.set(m, "weight", Parameter(old.contiguous("channelsLast"), old.requiresGrad));
       old.dispose();

@@ -4,13 +4,13 @@
 // the same Predictor does the pre- and postprocessing, so outputs and files are the same.
 // onnxruntime-node is loaded only when asked for.
 import { Predictor, type PredictorOptions } from "./predictor.js";
+import { parseChoice } from "../util/choice.js";
 
 export const ENGINES = ["libtorch", "onnx"] as const;
 export type EngineName = (typeof ENGINES)[number];
 
 export function parseEngine(text: string): EngineName {
-  if ((ENGINES as readonly string[]).includes(text)) return text as EngineName;
-  throw new Error(`--engine must be one of ${ENGINES.join(", ")}, got "${text}"`);
+  return parseChoice("--engine", ENGINES, text);
 }
 
 /** A predictor for `model` (run folder, weights file, or with "onnx" also a .onnx file) on `engine`. */
