@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type HTTPRequest, type Page } from "puppeteer-core";
 import { PNG } from "pngjs";
 import type { ImageVolume } from "../../src/io/image.js";
 import { readNifti, writeNiftiLabels } from "../../src/io/nifti/index.js";
@@ -35,6 +35,7 @@ interface PageApp {
   study: { source: string } | null;
   lastSegmentMs: number | null;
   segmenting: unknown;
+  segment(): Promise<void>;
   labels: (Uint8Array | undefined)[];
   viewer: PageViewer;
 }
@@ -302,8 +303,31 @@ test("the view downloads as a PNG and the one-page report carries the EF and the
 test("a data-set case opens from the server's list with its ground truth and shows Dice per structure", { skip }, async () => {
   await page.$eval("#data-panel", (e) => { (e as HTMLDetailsElement).open = true; });
   await page.waitForSelector("#data-list button[data-cases='0,1']");
-  await page.click("#data-list button[data-cases='0,1']");
-  await page.waitForFunction(() => window.cardioseg!.app.study?.source === "dataset", { timeout: 30_000 });
+  // The case's ground truth is held back: Segment pressed while the case still opens must wait
+  // (it once started at once, and the arriving study state threw its labels away).
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  await page.setRequestInterception(true);
+  const segmentRequests: string[] = [];
+  const hold = (req: HTTPRequest): void => {
+    if (req.url().endsWith("/segment")) segmentRequests.push(req.url());
+    if (/\/truth\/\d+$/.test(req.url())) void held.then(() => req.continue());
+    else void req.continue();
+  };
+  page.on("request", hold);
+  try {
+    await page.click("#data-list button[data-cases='0,1']");
+    await page.waitForFunction(() => window.cardioseg!.app.study?.source === "dataset", { timeout: 30_000 });
+    assert.ok(await page.$eval("#segment", (b) => (b as HTMLButtonElement).disabled), "Segment is disabled while the case opens");
+    await page.evaluate(() => window.cardioseg!.app.segment());
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(segmentRequests, [], "Segment waits while the case opens");
+  } finally {
+    release();
+    page.off("request", hold);
+    await page.setRequestInterception(false);
+  }
+  await page.waitForFunction(() => !(document.getElementById("segment") as HTMLButtonElement).disabled, { timeout: 30_000 });
   assert.match(await page.$eval("#segment-status", (e) => e.textContent ?? ""), /2 frame/);
   await page.click("#segment");
   await page.waitForFunction(() => !(document.getElementById("dice") as HTMLElement).hidden && window.cardioseg!.app.segmenting === null, { timeout: 120_000 });

@@ -52,6 +52,8 @@ export class ViewerPage {
   opacity = 0.5;
   results: Results | null = null;
   segmenting: AbortController | null = null;
+  /** True while a study opens: Segment waits, or its labels would race the study's own (saved labels, truth). */
+  loading = false;
   /** Milliseconds from pressing Segment to the last slice drawn (the figure README reports). */
   lastSegmentMs: number | null = null;
   private tool: Tool = { kind: "view" };
@@ -166,6 +168,16 @@ export class ViewerPage {
   }
 
   private async load(opened: OpenStudy): Promise<void> {
+    this.loading = true;
+    ($<HTMLButtonElement>("segment")).disabled = true;
+    try {
+      await this.showStudy(opened);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private async showStudy(opened: OpenStudy): Promise<void> {
     this.stopCine();
     this.segmenting?.abort();
     this.opened?.close();
@@ -345,7 +357,7 @@ export class ViewerPage {
 
   async segment(): Promise<void> {
     const study = this.study, opened = this.opened;
-    if (!study || !opened || this.segmenting) return;
+    if (!study || !opened || this.segmenting || this.loading) return;
     const engine = this.engine;
     if (engine.unavailable) return this.showError(engine.unavailable);
     this.viewer.flushEdits();
@@ -392,7 +404,7 @@ export class ViewerPage {
       this.segmenting = null;
       progress.hidden = true;
       $("cancel").hidden = true;
-      ($<HTMLButtonElement>("segment")).disabled = false;
+      ($<HTMLButtonElement>("segment")).disabled = this.loading;
       this.refreshResults();
     }
   }
