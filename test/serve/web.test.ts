@@ -319,6 +319,7 @@ test("a data-set case opens from the server's list with its ground truth and sho
     await page.click("#data-list button[data-cases='0,1']");
     await page.waitForFunction(() => window.cardioseg!.app.study?.source === "dataset", { timeout: 30_000 });
     assert.ok(await page.$eval("#segment", (b) => (b as HTMLButtonElement).disabled), "Segment is disabled while the case opens");
+    assert.ok(await page.$eval("#downloads", (e) => (e as HTMLElement).hidden), "the last study's downloads are hidden");
     await page.evaluate(() => window.cardioseg!.app.segment());
     await new Promise((r) => setTimeout(r, 300));
     assert.deepEqual(segmentRequests, [], "Segment waits while the case opens");

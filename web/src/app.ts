@@ -192,6 +192,7 @@ export class ViewerPage {
     this.override = null;
     this.results = null;
     this.clearError();
+    this.refreshResults(); // hides the last study's results and downloads: they are not this one's
     await this.viewer.open(await opened.imageUrl());
     $("empty-hint").hidden = true;
     // A study opened again after segmenting (or a data-set case) may already have labels and truth.
