@@ -67,8 +67,21 @@ export class Conv2d extends Module {
     if (this.#packed && !this.training && x.dtype === "float32" && x.device === "cpu" && !isGradEnabled()) {
       return this.#packed.forward(x);
     }
-    return F.conv2d(x, this.weight, this.bias ?? undefined, {
-      stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+    const [height = 1, width = 1] = x.shape.slice(2);
+    const rows = tapsInside(height, this.kernelSize[0], this.stride[0], this.padding[0], this.dilation[0]);
+    const cols = tapsInside(width, this.kernelSize[1], this.stride[1], this.padding[1], this.dilation[1]);
+    if (rows === null && cols === null) {
+      return F.conv2d(x, this.weight, this.bias ?? undefined, {
+        stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
+      });
+    }
+    // Only the taps that can touch the input: the others multiply zero padding at every output.
+    const [kh, kw] = this.kernelSize;
+    const [dh, dw] = this.dilation;
+    const r = rows ?? (kh - 1) / 2, c = cols ?? (kw - 1) / 2;
+    const weight = this.weight.narrow(2, (kh - 1) / 2 - r, 2 * r + 1).narrow(3, (kw - 1) / 2 - c, 2 * c + 1);
+    return F.conv2d(x, weight, this.bias ?? undefined, {
+      stride: this.stride, padding: [r * dh, c * dw], dilation: this.dilation, groups: this.groups,
     });
   }
 
@@ -160,6 +173,22 @@ export class ConvTranspose2d extends Module {
   override extraRepr(): string {
     return `${this.inChannels}, ${this.outChannels}, kernel_size=${pairRepr(this.kernelSize)}, stride=${pairRepr(this.stride)}`;
   }
+}
+
+/**
+ * The taps each side of the centre that can reach the input along one dimension of a "same" convolution
+ * (stride 1, odd kernel, padding dilation × (kernel - 1) / 2), when fewer than the kernel has; null when all
+ * can (or the convolution is not of that kind). A tap offset by t × dilation from the centre reads only zero
+ * padding at every output once t × dilation >= size: ASPP's rate-36 branch on a 32x32 feature map (DeepLab
+ * v3 at output stride 8 on 256x256 input) is a 1x1 convolution in effect, which oneDNN runs many times faster
+ * than the dilated 3x3 (whose backward falls to its gemm kernel). The result is the same sum less its zero
+ * terms; PyTorch computes them.
+ */
+export function tapsInside(size: number, kernel: number, stride: number, padding: number, dilation: number): number | null {
+  const half = (kernel - 1) / 2;
+  if (stride !== 1 || kernel % 2 === 0 || padding !== dilation * half) return null;
+  const inside = Math.min(half, Math.floor((size - 1) / dilation));
+  return inside < half ? inside : null;
 }
 
 /** Packs every Conv2d of `model` for inference (Conv2d.packForInference_); returns how many it packed. */
