@@ -52,9 +52,9 @@ function moments(params: Tensor[], states: ParamState[], keep: (s: ParamState, n
  */
 function fusedAdamGroup(params: Tensor[], grads: Tensor[], states: ParamState[], group: ParamGroup<AdamHyper>,
   decoupled: boolean, keep: (s: ParamState, n: string, t: Tensor) => Tensor): boolean {
-  if (!params.every((p, i) => foreach.adamFusable(p, grads[i]))) return false;
+  if (!params.every((p, i) => foreach.fusable(p, grads[i]))) return false;
   const { expAvg, expAvgSq } = moments(params, states, keep);
-  if (!params.every((p, i) => foreach.adamFusable(p, expAvg[i]) && foreach.adamFusable(p, expAvgSq[i]))) return false;
+  if (!params.every((p, i) => foreach.fusable(p, expAvg[i]) && foreach.fusable(p, expAvgSq[i]))) return false;
   for (const s of states) s.step += 1;
   const [beta1, beta2] = group.betas;
   foreach.adamFused_(params, grads, expAvg, expAvgSq,

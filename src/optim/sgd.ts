@@ -1,11 +1,14 @@
 // sgd.ts owns stochastic gradient descent with momentum, dampening, Nesterov and L2 weight decay,
 // following torch.optim.SGD's update rule exactly.
-import { foreach, type Tensor } from "../tensor/index.js";
+import { foreach, zerosLike, type Tensor } from "../tensor/index.js";
 import { Optimizer, type ParamGroup, type ParamState, type ParamsInput } from "./optimizer.js";
 
 export type SGDHyper = { lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean };
 
 export class SGD extends Optimizer<SGDHyper> {
+  /** Group steps by the fused kernel where the parameters allow it (torch's fused=True); false = foreach. */
+  fused = true;
+
   constructor(params: ParamsInput<SGDHyper>, options: Partial<SGDHyper> & { lr: number }) {
     super(params, { momentum: 0, dampening: 0, weightDecay: 0, nesterov: false, ...options });
   }
@@ -40,6 +43,7 @@ export class SGD extends Optimizer<SGDHyper> {
     const bufs: Array<Tensor | undefined> = g.states.map((s) => s.tensors["momentum_buffer"]);
     const fresh = !bufs.some((b) => b !== undefined);
     if (group.momentum !== 0 && !fresh && bufs.some((b) => b === undefined)) return false;
+    if (this.fused && this.fusedGroup(g.params, g.grads, g.states, bufs, group)) return true;
     for (const s of g.states) s.step += 1;
     let d = group.weightDecay !== 0 ? g.grads.map((x, i) => x.add(g.params[i], group.weightDecay)) : g.grads;
     if (group.momentum !== 0) {
@@ -53,6 +57,22 @@ export class SGD extends Optimizer<SGDHyper> {
       d = group.nesterov ? d.map((x, i) => x.add(b[i], group.momentum)) : b;
     }
     foreach.add_(g.params, d, -group.lr);
+    return true;
+  }
+
+  /** The fused step (one pass per element, foreach.sgdFused_) when every parameter allows it; false otherwise. */
+  private fusedGroup(params: Tensor[], grads: Tensor[], states: ParamState[], bufs: Array<Tensor | undefined>,
+    group: ParamGroup<SGDHyper>): boolean {
+    if (!params.every((p, i) => foreach.fusable(p, grads[i]))) return false;
+    if (bufs.some((b, i) => b !== undefined && !foreach.fusable(params[i], b))) return false;
+    const firstStep = bufs.every((b) => b === undefined);
+    const momentumBuffers = group.momentum === 0 ? []
+      : states.map((s, i) => bufs[i] ?? this.keepState(s, "momentum_buffer", zerosLike(params[i])));
+    for (const s of states) s.step += 1;
+    foreach.sgdFused_(params, grads, momentumBuffers, {
+      lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay,
+      nesterov: group.nesterov, firstStep,
+    });
     return true;
   }
 }

@@ -37,8 +37,11 @@ export interface FusedAdamStep {
   lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number; decoupled: boolean;
 }
 
-/** Whether adamFused_ takes a parameter with its gradient: float32 on the CPU, dense, one memory order. */
-export function adamFusable(param: Tensor, grad: Tensor): boolean {
+/**
+ * Whether the fused steps (adamFused_, sgdFused_) take a parameter with a tensor updated beside it (its
+ * gradient, a moment): float32 on the CPU, dense, one memory order.
+ */
+export function fusable(param: Tensor, grad: Tensor): boolean {
   if (param.dtype !== "float32" || param.device !== "cpu" || grad.dtype !== "float32" || grad.device !== "cpu") return false;
   if (!param.isContiguous() && !param.isContiguous("channelsLast")) return false;
   // One memory order: equal strides wherever the size is above 1 (a size-1 dimension's stride is arbitrary).
@@ -48,11 +51,27 @@ export function adamFusable(param: Tensor, grad: Tensor): boolean {
 
 /**
  * One fused Adam/AdamW step over the lists (torch.optim's fused=True; native/src/optim.cc): one pass per
- * element instead of the foreach step's eight, equal to it to float32 rounding. Only for adamFusable
+ * element instead of the foreach step's eight, equal to it to float32 rounding. Only for fusable
  * parameters, whose moments share their layout (zerosLike keeps it).
  */
 export function adamFused_(params: readonly Tensor[], grads: readonly Tensor[], expAvg: readonly Tensor[],
   expAvgSq: readonly Tensor[], h: FusedAdamStep): void {
   N.adamFused_(handles(params), handles(grads), handles(expAvg), handles(expAvgSq), h.lr, h.beta1, h.beta2, h.eps,
     h.weightDecay, h.step, h.decoupled);
+}
+
+/** SGD's hyperparameters for sgdFused_; `firstStep`: the momentum buffers are new and take the update itself. */
+export interface FusedSgdStep {
+  lr: number; momentum: number; dampening: number; weightDecay: number; nesterov: boolean; firstStep: boolean;
+}
+
+/**
+ * One fused SGD step over the lists (native/src/optim.cc): one pass per element instead of the foreach
+ * step's eleven, equal to it to float32 rounding. Only for fusable parameters; `momentumBuffers` share
+ * their layout (zerosLike keeps it) and are empty without momentum.
+ */
+export function sgdFused_(params: readonly Tensor[], grads: readonly Tensor[], momentumBuffers: readonly Tensor[],
+  h: FusedSgdStep): void {
+  N.sgdFused_(handles(params), handles(grads), handles(momentumBuffers), h.lr, h.momentum, h.dampening, h.weightDecay,
+    h.nesterov, h.firstStep);
 }

@@ -110,6 +110,8 @@ export interface NativeAddon {
   foreachDivScalar_(ts: H[], s: number): void; foreachAdd_(ts: H[], others: H[], alpha?: number): void;
   foreachAddcmul_(ts: H[], a: H[], b: H[], value?: number): void; foreachAddcdiv_(ts: H[], a: H[], b: H[], value?: number): void;
   foreachSqrt(ts: H[]): NativeHandle[];
+  sgdFused_(params: H[], grads: H[], momentumBuffers: H[], lr: number, momentum: number, dampening: number,
+    weightDecay: number, nesterov: boolean, firstStep: boolean): void;
   adamFused_(params: H[], grads: H[], expAvg: H[], expAvgSq: H[], lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, step: number, decoupled: boolean): void;
   // shape

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { foreach, Generator, randn, tidy, type Tensor } from "../../src/tensor/index.js";
 import { loadSafetensors, saveSafetensors } from "../../src/tensor/safetensors.js";
-import { Adam, AdamW, SGD, type Optimizer, type OptimizerMeta, type Hyper } from "../../src/optim/index.js";
+import { Adam, AdamW, SGD, type Optimizer, type OptimizerMeta, type Hyper, type SGDHyper } from "../../src/optim/index.js";
 import { assertClose, loadCases, tensorOf, type Encoded } from "../engine-reference/fixtures.js";
 
 interface OptCase {
@@ -123,7 +123,7 @@ test("multi-tensor (foreach) steps equal the per-parameter steps bit for bit", (
       const ps = make();
       const opt = build(ps);
       opt.foreach = useForeach;
-      if (opt instanceof Adam || opt instanceof AdamW) opt.fused = false; // the foreach ops themselves
+      if (opt instanceof Adam || opt instanceof AdamW || opt instanceof SGD) opt.fused = false; // the foreach ops themselves
       for (let step = 0; step < 3; step++) {
         ps.forEach((p, k) => {
           p.zeroGrad();
@@ -157,7 +157,7 @@ test("fused Adam/AdamW steps equal the foreach steps to float32 rounding, channe
           p.zeroGrad();
           tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
           // (so the fused run does take the fused kernel, for the channels-last weights too)
-          if (fused) assert.ok(p.grad && foreach.adamFusable(p, p.grad), `${name}: parameter ${k} not fusable`);
+          if (fused) assert.ok(p.grad && foreach.fusable(p, p.grad), `${name}: parameter ${k} not fusable`);
         });
         opt.step();
       }
@@ -174,11 +174,50 @@ test("fused Adam/AdamW steps equal the foreach steps to float32 rounding, channe
   }
 });
 
+test("fused SGD steps equal the foreach steps to float32 rounding (momentum, dampening, Nesterov, none)", () => {
+  const shapes = [[8, 3, 3, 3], [8], [7, 5], [16, 8, 1, 1]];
+  const make = (): Tensor[] => shapes.map((s, k) => tidy(() => {
+    const t = randn(s, { generator: new Generator(k + 1) });
+    return s.length === 4 ? t.contiguous("channelsLast") : t;
+  }).requiresGrad_(true).keep());
+  const settings: Array<[string, Partial<SGDHyper> & { lr: number }]> = [
+    ["momentum + decay", { lr: 0.1, momentum: 0.9, weightDecay: 1e-3 }],
+    ["dampening", { lr: 0.1, momentum: 0.9, dampening: 0.3 }],
+    ["Nesterov + decay", { lr: 0.05, momentum: 0.8, nesterov: true, weightDecay: 5e-4 }],
+    ["no momentum", { lr: 0.1, weightDecay: 1e-2 }],
+  ];
+  for (const [name, options] of settings) {
+    const runs = [true, false].map((fused) => {
+      const ps = make();
+      const opt = new SGD([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.03 }], options);
+      opt.fused = fused;
+      for (let step = 0; step < 3; step++) {
+        ps.forEach((p, k) => {
+          p.zeroGrad();
+          tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
+          if (fused) assert.ok(p.grad && foreach.fusable(p, p.grad), `${name}: parameter ${k} is fusable`);
+        });
+        opt.step();
+      }
+      const out = ps.map((p) => tidy(() => p.detach().toFloat32Array()));
+      opt.disposeState();
+      ps.forEach((p) => p.dispose());
+      return out;
+    });
+    runs[0].forEach((v, k) => v.forEach((x, i) => {
+      const want = runs[1][k][i];
+      assert.ok(Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${name}: parameter ${k}[${i}] ${x} vs ${want}`);
+    }));
+    const start = tidy(() => randn(shapes[0], { generator: new Generator(1) }).toFloat32Array());
+    assert.notDeepEqual(runs[0][0], start, `${name}: the steps moved the weights`);
+  }
+});
+
 test("the fused step refuses a gradient in another memory order than its weight (foreach takes it)", () => {
   const w = tidy(() => randn([4, 3, 2, 2], { generator: new Generator(7) }).contiguous("channelsLast")).requiresGrad_(true).keep();
   const g = tidy(() => randn([4, 3, 2, 2], { generator: new Generator(8) })).keep(); // NCHW
-  assert.equal(foreach.adamFusable(w, g), false);
-  assert.equal(foreach.adamFusable(w, tidy(() => g.contiguous("channelsLast"))), true);
+  assert.equal(foreach.fusable(w, g), false);
+  assert.equal(foreach.fusable(w, tidy(() => g.contiguous("channelsLast"))), true);
   w.dispose();
   g.dispose();
 });
