@@ -141,45 +141,52 @@ test("multi-tensor (foreach) steps equal the per-parameter steps bit for bit", (
   }
 });
 
+type FusedOptimizer = Optimizer<Hyper> & { fused: boolean };
+const FUSED_SHAPES = [[8, 3, 3, 3], [8], [7, 5], [16, 8, 1, 1]];
+
+/**
+ * Three steps of `build`'s optimiser with its fused kernel and with the foreach ops, on channels-last
+ * weights among others: the weights agree to float32 rounding, and they moved.
+ */
+function checkFusedAgainstForeach(name: string, build: (ps: Tensor[]) => FusedOptimizer): void {
+  const runs = [true, false].map((fused) => {
+    const ps = FUSED_SHAPES.map((s, k) => tidy(() => {
+      const t = randn(s, { generator: new Generator(k + 1) });
+      return s.length === 4 ? t.contiguous("channelsLast") : t;
+    }).requiresGrad_(true).keep());
+    const opt = build(ps);
+    opt.fused = fused;
+    for (let step = 0; step < 3; step++) {
+      ps.forEach((p, k) => {
+        p.zeroGrad();
+        tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
+        // (so the fused run does take the fused kernel, for the channels-last weights too)
+        if (fused) assert.ok(p.grad && foreach.fusable(p, p.grad), `${name}: parameter ${k} not fusable`);
+      });
+      opt.step();
+    }
+    assert.ok(ps[0].isContiguous("channelsLast"), "the fused step keeps the weight's layout");
+    const out = ps.map((p) => tidy(() => p.detach().contiguous().toFloat32Array()));
+    opt.disposeState();
+    ps.forEach((p) => p.dispose());
+    return out;
+  });
+  runs[0].forEach((v, k) => v.forEach((x, i) => {
+    const want = runs[1][k][i];
+    assert.ok(Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${name}: parameter ${k}[${i}] ${x} vs ${want}`);
+  }));
+  const start = tidy(() => randn(FUSED_SHAPES[0], { generator: new Generator(1) }).toFloat32Array());
+  assert.notDeepEqual(runs[0][0], start, `${name}: the steps moved the weights`);
+}
+
 test("fused Adam/AdamW steps equal the foreach steps to float32 rounding, channels-last weights included", () => {
-  const shapes = [[8, 3, 3, 3], [8], [7, 5], [16, 8, 1, 1]];
-  const make = (): Tensor[] => shapes.map((s, k) => tidy(() => {
-    const t = randn(s, { generator: new Generator(k + 1) });
-    return s.length === 4 ? t.contiguous("channelsLast") : t;
-  }).requiresGrad_(true).keep());
   for (const [name, Ctor, wd] of [["Adam + L2", Adam, 0.01], ["AdamW", AdamW, 0.05]] as const) {
-    const runs = [true, false].map((fused) => {
-      const ps = make();
-      const opt = new Ctor([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.003 }], { lr: 0.01, weightDecay: wd });
-      opt.fused = fused;
-      for (let step = 0; step < 3; step++) {
-        ps.forEach((p, k) => {
-          p.zeroGrad();
-          tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
-          // (so the fused run does take the fused kernel, for the channels-last weights too)
-          if (fused) assert.ok(p.grad && foreach.fusable(p, p.grad), `${name}: parameter ${k} not fusable`);
-        });
-        opt.step();
-      }
-      assert.ok(ps[0].isContiguous("channelsLast"), "the fused step keeps the weight's layout");
-      const out = ps.map((p) => tidy(() => p.detach().contiguous().toFloat32Array()));
-      opt.disposeState();
-      ps.forEach((p) => p.dispose());
-      return out;
-    });
-    runs[0].forEach((v, k) => v.forEach((x, i) => {
-      const want = runs[1][k][i];
-      assert.ok(Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${name}: parameter ${k}[${i}] ${x} vs ${want}`);
-    }));
+    checkFusedAgainstForeach(name, (ps) => new Ctor([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.003 }],
+      { lr: 0.01, weightDecay: wd }) as unknown as FusedOptimizer);
   }
 });
 
 test("fused SGD steps equal the foreach steps to float32 rounding (momentum, dampening, Nesterov, none)", () => {
-  const shapes = [[8, 3, 3, 3], [8], [7, 5], [16, 8, 1, 1]];
-  const make = (): Tensor[] => shapes.map((s, k) => tidy(() => {
-    const t = randn(s, { generator: new Generator(k + 1) });
-    return s.length === 4 ? t.contiguous("channelsLast") : t;
-  }).requiresGrad_(true).keep());
   const settings: Array<[string, Partial<SGDHyper> & { lr: number }]> = [
     ["momentum + decay", { lr: 0.1, momentum: 0.9, weightDecay: 1e-3 }],
     ["dampening", { lr: 0.1, momentum: 0.9, dampening: 0.3 }],
@@ -187,29 +194,8 @@ test("fused SGD steps equal the foreach steps to float32 rounding (momentum, dam
     ["no momentum", { lr: 0.1, weightDecay: 1e-2 }],
   ];
   for (const [name, options] of settings) {
-    const runs = [true, false].map((fused) => {
-      const ps = make();
-      const opt = new SGD([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.03 }], options);
-      opt.fused = fused;
-      for (let step = 0; step < 3; step++) {
-        ps.forEach((p, k) => {
-          p.zeroGrad();
-          tidy(() => p.mul(randn(p.shape, { generator: new Generator(100 * step + k) })).sum().backward());
-          if (fused) assert.ok(p.grad && foreach.fusable(p, p.grad), `${name}: parameter ${k} is fusable`);
-        });
-        opt.step();
-      }
-      const out = ps.map((p) => tidy(() => p.detach().toFloat32Array()));
-      opt.disposeState();
-      ps.forEach((p) => p.dispose());
-      return out;
-    });
-    runs[0].forEach((v, k) => v.forEach((x, i) => {
-      const want = runs[1][k][i];
-      assert.ok(Math.abs(x - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${name}: parameter ${k}[${i}] ${x} vs ${want}`);
-    }));
-    const start = tidy(() => randn(shapes[0], { generator: new Generator(1) }).toFloat32Array());
-    assert.notDeepEqual(runs[0][0], start, `${name}: the steps moved the weights`);
+    checkFusedAgainstForeach(name, (ps) => new SGD([{ params: ps.slice(0, 3) }, { params: ps.slice(3), lr: 0.03 }],
+      options) as unknown as FusedOptimizer);
   }
 });
 
