@@ -67,21 +67,17 @@ export class Conv2d extends Module {
     if (this.#packed && !this.training && x.dtype === "float32" && x.device === "cpu" && !isGradEnabled()) {
       return this.#packed.forward(x);
     }
+    // Only the taps that can touch the input (tapsInside): the others multiply zero padding at every output.
     const [height = 1, width = 1] = x.shape.slice(2);
-    const rows = tapsInside(height, this.kernelSize[0], this.stride[0], this.padding[0], this.dilation[0]);
-    const cols = tapsInside(width, this.kernelSize[1], this.stride[1], this.padding[1], this.dilation[1]);
-    if (rows === null && cols === null) {
-      return F.conv2d(x, this.weight, this.bias ?? undefined, {
-        stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups,
-      });
-    }
-    // Only the taps that can touch the input: the others multiply zero padding at every output.
     const [kh, kw] = this.kernelSize;
-    const [dh, dw] = this.dilation;
-    const r = rows ?? (kh - 1) / 2, c = cols ?? (kw - 1) / 2;
-    const weight = this.weight.narrow(2, (kh - 1) / 2 - r, 2 * r + 1).narrow(3, (kw - 1) / 2 - c, 2 * c + 1);
+    const r = tapsInside(height, kh, this.stride[0], this.padding[0], this.dilation[0]) ?? (kh - 1) / 2;
+    const c = tapsInside(width, kw, this.stride[1], this.padding[1], this.dilation[1]) ?? (kw - 1) / 2;
+    const pruned = 2 * r + 1 < kh || 2 * c + 1 < kw;
+    const weight = pruned ? this.weight.narrow(2, (kh - 1) / 2 - r, 2 * r + 1).narrow(3, (kw - 1) / 2 - c, 2 * c + 1)
+      : this.weight;
     return F.conv2d(x, weight, this.bias ?? undefined, {
-      stride: this.stride, padding: [r * dh, c * dw], dilation: this.dilation, groups: this.groups,
+      stride: this.stride, padding: pruned ? [r * this.dilation[0], c * this.dilation[1]] : this.padding,
+      dilation: this.dilation, groups: this.groups,
     });
   }
 

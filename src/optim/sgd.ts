@@ -43,7 +43,7 @@ export class SGD extends Optimizer<SGDHyper> {
     const bufs: Array<Tensor | undefined> = g.states.map((s) => s.tensors["momentum_buffer"]);
     const fresh = !bufs.some((b) => b !== undefined);
     if (group.momentum !== 0 && !fresh && bufs.some((b) => b === undefined)) return false;
-    if (this.fused && this.fusedGroup(g.params, g.grads, g.states, bufs, group)) return true;
+    if (this.fused && this.fusedGroup(g.params, g.grads, g.states, bufs, fresh, group)) return true;
     for (const s of g.states) s.step += 1;
     let d = group.weightDecay !== 0 ? g.grads.map((x, i) => x.add(g.params[i], group.weightDecay)) : g.grads;
     if (group.momentum !== 0) {
@@ -62,10 +62,9 @@ export class SGD extends Optimizer<SGDHyper> {
 
   /** The fused step (one pass per element, foreach.sgdFused_) when every parameter allows it; false otherwise. */
   private fusedGroup(params: Tensor[], grads: Tensor[], states: ParamState[], bufs: Array<Tensor | undefined>,
-    group: ParamGroup<SGDHyper>): boolean {
+    firstStep: boolean, group: ParamGroup<SGDHyper>): boolean {
     if (!params.every((p, i) => foreach.fusable(p, grads[i]))) return false;
     if (bufs.some((b, i) => b !== undefined && !foreach.fusable(params[i], b))) return false;
-    const firstStep = bufs.every((b) => b === undefined);
     const momentumBuffers = group.momentum === 0 ? []
       : states.map((s, i) => bufs[i] ?? this.keepState(s, "momentum_buffer", zerosLike(params[i])));
     for (const s of states) s.step += 1;
