@@ -1,5 +1,6 @@
 // Autograd: requires_grad, .grad, backward, torch.autograd.grad, grad-mode scopes and the
-// grad_fn name printed by toString. The only file that includes torch/csrc/autograd headers.
+// grad_fn name printed by toString. With conv_backward.cc (a custom autograd Function), the only files that
+// include torch/csrc/autograd headers.
 #include "common.h"
 
 #include <torch/csrc/autograd/autograd.h>

@@ -181,6 +181,18 @@ Napi::Value guarded(const Napi::CallbackInfo& info) {
   }
 }
 
+// The oneDNN kernels ("gemm:jit", "jit:avx512_core", ...) a float32 convolution's backward passes would run;
+// empty strings where the addon was built without oneDNN (native/src/onednn.cc).
+struct ConvBackwardImpls {
+  std::string data, weights;
+};
+ConvBackwardImpls onednnConvBackwardImpls(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride,
+                                          at::IntArrayRef padding, at::IntArrayRef dilation);
+// conv2d for training (native/src/conv_backward.cc): at::conv2d, except where oneDNN's backward would fall
+// back to its gemm kernel.
+at::Tensor conv2dForTraining(const at::Tensor& x, const at::Tensor& w, const c10::optional<at::Tensor>& b,
+                             at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation, int64_t groups);
+
 void registerCore(Napi::Env env, Napi::Object exports);
 void registerMath(Napi::Env env, Napi::Object exports);
 void registerShape(Napi::Env env, Napi::Object exports);
@@ -189,6 +201,7 @@ void registerRandom(Napi::Env env, Napi::Object exports);
 void registerAutograd(Napi::Env env, Napi::Object exports);
 void registerAutocast(Napi::Env env, Napi::Object exports);
 void registerOnednn(Napi::Env env, Napi::Object exports);
+void registerConvBackward(Napi::Env env, Napi::Object exports);
 void registerShare(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerDistributed(Napi::Env env, Napi::Object exports);

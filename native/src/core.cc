@@ -432,6 +432,7 @@ NAPI_MODULE_INIT() {
     cs::registerAutograd(e, ex);
     cs::registerAutocast(e, ex);
     cs::registerOnednn(e, ex);
+    cs::registerConvBackward(e, ex);
     cs::registerShare(e, ex);
     cs::registerOptim(e, ex);
     cs::registerDistributed(e, ex);

@@ -12,9 +12,11 @@ static int64_t reductionArg(const Napi::CallbackInfo& info, size_t i) {
   return r;
 }
 
-// conv2d(x, w, b|null, stride[2], padding[2], dilation[2], groups)
+// conv2d(x, w, b|null, stride[2], padding[2], dilation[2], groups); the same sums as at::conv2d, with some
+// dilated convolutions' backward routed around oneDNN's gemm fallback (native/src/conv_backward.cc).
 DEF(conv2d) {
-  RET(at::conv2d(T(info, 0), T(info, 1), OT(info, 2), ints(info, 3), ints(info, 4), ints(info, 5), i64(info, 6)));
+  RET(conv2dForTraining(T(info, 0), T(info, 1), OT(info, 2), ints(info, 3), ints(info, 4), ints(info, 5),
+                        i64(info, 6)));
 }
 // conv2dSame: padding="same" (PyTorch's string padding)
 DEF(conv2dSame) {

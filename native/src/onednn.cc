@@ -154,6 +154,35 @@ int64_t outSize(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil)
 
 }  // namespace
 
+// The kernels oneDNN picks for a float32 convolution's backward-data and backward-weights passes, asked as
+// libtorch's mkldnn convolution asks (activations in the input's layout, weights in any): see
+// native/src/conv_backward.cc, which routes around its gemm fallback.
+ConvBackwardImpls onednnConvBackwardImpls(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride,
+                                          at::IntArrayRef padding, at::IntArrayRef dilation) {
+  const Tag layout = x.is_contiguous(at::MemoryFormat::ChannelsLast) ? Tag::nhwc : Tag::nchw;
+  const memory::dims src(x.sizes().begin(), x.sizes().end()), wdims(w.sizes().begin(), w.sizes().end());
+  memory::dims dst{x.size(0), w.size(0), 0, 0}, strides(2), dil(2), padL(2), padR(2);
+  for (int i = 0; i < 2; i++) {
+    dst[2 + i] = outSize(x.size(2 + i), w.size(2 + i), stride[i], padding[i], dilation[i]);
+    strides[i] = stride[i];
+    dil[i] = dilation[i] - 1;  // oneDNN counts dilation from 0
+    padL[i] = padding[i];
+    padR[i] = (dst[2 + i] - 1) * stride[i] + (w.size(2 + i) - 1) * dilation[i] + 1 - x.size(2 + i) - padding[i];
+  }
+  const auto f32 = memory::data_type::f32;
+  const memory::desc srcMd(src, f32, layout), dstMd(dst, f32, layout), weiMd(wdims, f32, Tag::any);
+  const auto alg = dnnl::algorithm::convolution_direct;
+  dnnl::convolution_forward::primitive_desc hint(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, srcMd, weiMd, dstMd, strides, dil, padL,
+                                      padR),
+      cpuEngine());
+  dnnl::convolution_backward_data::primitive_desc data(
+      dnnl::convolution_backward_data::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(), hint);
+  dnnl::convolution_backward_weights::primitive_desc weights(
+      dnnl::convolution_backward_weights::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(), hint);
+  return {data.impl_info_str(), weights.impl_info_str()};
+}
+
 // convPack(weight [O, I, kH, kW], bias [O] | null, stride[2], padding[2], dilation[2], winograd): float32 CPU
 // weights (copied: the pack does not follow later changes to them), groups 1.
 DEF(convPack) {
@@ -234,6 +263,10 @@ DEF(convPackImplementation) { return Napi::String::New(ENV, packArg(info, 0)->la
 DEF(onednnAvailable) { return Napi::Boolean::New(ENV, true); }
 #else
 DEF(onednnAvailable) { return Napi::Boolean::New(ENV, false); }
+ConvBackwardImpls onednnConvBackwardImpls(const at::Tensor&, const at::Tensor&, at::IntArrayRef, at::IntArrayRef,
+                                          at::IntArrayRef) {
+  return {};
+}
 #endif
 
 void registerOnednn(Napi::Env env, Napi::Object exports) {

@@ -31,6 +31,19 @@ export function conv2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: Conv2dOpti
   return new Tensor(N.conv2d(x._h, w._h, b?._h, stride, pair(opts.padding, 0), dilation, groups));
 }
 
+/**
+ * Which backward passes conv2d would compute outside libtorch for these operands right now (grad mode,
+ * requires_grad, dtype and autocast count): `data` as a forward convolution of the flipped, transposed
+ * weights, `weights` tap by tap — where oneDNN would run them on its gemm fallback (native/src/conv_backward.cc).
+ */
+export function conv2dBackwardRoute(
+  x: Tensor, w: Tensor, opts: Omit<Conv2dOptions, "padding"> & { padding?: Pair } = {},
+): { data: boolean; weights: boolean } {
+  const [data, weights] = N.conv2dBackwardRoute(x._h, w._h, pair(opts.stride, 1), pair(opts.padding, 0),
+    pair(opts.dilation, 1), opts.groups ?? 1);
+  return { data, weights };
+}
+
 export interface ConvTranspose2dOptions { stride?: Pair; padding?: Pair; outputPadding?: Pair; groups?: number; dilation?: Pair }
 
 export function convTranspose2d(x: Tensor, w: Tensor, b?: Tensor | null, opts: ConvTranspose2dOptions = {}): Tensor {

@@ -140,6 +140,8 @@ export interface NativeAddon {
   // nn
   conv2d(x: H, w: H, b: H | undefined, stride: number[], padding: number[], dilation: number[], groups: number): NativeHandle;
   conv2dSame(x: H, w: H, b: H | undefined, stride: number[], dilation: number[], groups: number): NativeHandle;
+  conv2dBackwardRoute(x: H, w: H, stride: number[], padding: number[], dilation: number[], groups: number):
+    [boolean, boolean];
   convTranspose2d(x: H, w: H, b: H | undefined, stride: number[], padding: number[], outputPadding: number[],
     groups: number, dilation: number[]): NativeHandle;
   linear(x: H, w: H, b: H | undefined): NativeHandle;
