@@ -97,7 +97,9 @@ class RoutedConv2d : public torch::autograd::Function<RoutedConv2d> {
     if (needX && dataAsForward) {
       std::vector<int64_t> adjointPadding(2);
       for (int i = 0; i < 2; i++) adjointPadding[i] = dilation[i] * (w.size(2 + i) - 1) - padding[i];
-      gx = at::conv2d(g, adjointWeights(w), {}, {1, 1}, adjointPadding, dilation, 1);
+      // In g's layout: libtorch runs a convolution channels-last when either operand is.
+      const at::Tensor adjoint = adjointWeights(w).contiguous(g.suggest_memory_format());
+      gx = at::conv2d(g, adjoint, {}, {1, 1}, adjointPadding, dilation, 1);
     }
     if (needW && weightsByTaps) gw = weightGradByTaps(x, g, w, padding, dilation);
     const bool restX = needX && !gx.defined(), restW = needW && !gw.defined();
