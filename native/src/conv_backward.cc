@@ -119,9 +119,10 @@ Route routeFor(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride,
   if (!c10::GradMode::is_enabled() || !(x.requires_grad() || w.requires_grad())) return {};
   if (x.dim() != 4 || w.dim() != 4 || groups != 1 || !x.device().is_cpu()) return {};
   if (at::autocast::is_cpu_enabled()) return {};
-  if (x.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat) return {};
+  if (x.scalar_type() != at::kFloat || w.scalar_type() != at::kFloat || x.numel() == 0 || w.numel() == 0) return {};
   if (stride.size() != 2 || padding.size() != 2 || dilation.size() != 2) return {};
   if (stride[0] != 1 || stride[1] != 1 || (dilation[0] == 1 && dilation[1] == 1)) return {};
+  if (x.size(1) != w.size(1)) return {};  // libtorch's convolution reports the mismatch
   for (int i = 0; i < 2; i++) {
     // The adjoint convolution needs padding <= dilation x (k - 1), and an output at least one pixel.
     if (padding[i] > dilation[i] * (w.size(2 + i) - 1)) return {};

@@ -170,17 +170,22 @@ ConvBackwardImpls onednnConvBackwardImpls(const at::Tensor& x, const at::Tensor&
     padR[i] = (dst[2 + i] - 1) * stride[i] + (w.size(2 + i) - 1) * dilation[i] + 1 - x.size(2 + i) - padding[i];
   }
   const auto f32 = memory::data_type::f32;
-  const memory::desc srcMd(src, f32, layout), dstMd(dst, f32, layout), weiMd(wdims, f32, Tag::any);
   const auto alg = dnnl::algorithm::convolution_direct;
-  dnnl::convolution_forward::primitive_desc hint(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, srcMd, weiMd, dstMd, strides, dil, padL,
-                                      padR),
-      cpuEngine());
-  dnnl::convolution_backward_data::primitive_desc data(
-      dnnl::convolution_backward_data::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(), hint);
-  dnnl::convolution_backward_weights::primitive_desc weights(
-      dnnl::convolution_backward_weights::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(), hint);
-  return {data.impl_info_str(), weights.impl_info_str()};
+  try {
+    const memory::desc srcMd(src, f32, layout), dstMd(dst, f32, layout), weiMd(wdims, f32, Tag::any);
+    dnnl::convolution_forward::primitive_desc hint(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg, srcMd, weiMd, dstMd, strides, dil,
+                                        padL, padR),
+        cpuEngine());
+    dnnl::convolution_backward_data::primitive_desc data(
+        dnnl::convolution_backward_data::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(), hint);
+    dnnl::convolution_backward_weights::primitive_desc weights(
+        dnnl::convolution_backward_weights::desc(alg, srcMd, weiMd, dstMd, strides, dil, padL, padR), cpuEngine(),
+        hint);
+    return {data.impl_info_str(), weights.impl_info_str()};
+  } catch (const dnnl::error&) {
+    return {};  // a shape oneDNN refuses: libtorch's own convolution decides what happens
+  }
 }
 
 // convPack(weight [O, I, kH, kW], bias [O] | null, stride[2], padding[2], dilation[2], winograd): float32 CPU

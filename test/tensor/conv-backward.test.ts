@@ -73,4 +73,8 @@ test("conv2d backward: nothing routed without a gradient, dilation, stride 1, fl
     assert.deepEqual(F.conv2dBackwardRoute(x, w, { padding: 1 }), none, "no dilation");
     assert.deepEqual(F.conv2dBackwardRoute(x, w, { ...rate18, stride: 2 }), none, "stride 2");
     assert.deepEqual(F.conv2dBackwardRoute(x, w, { padding: 40, dilation: 18 }), none, "padding beyond the adjoint's");
+    const empty = x.narrow(0, 0, 0);
+    assert.deepEqual(F.conv2dBackwardRoute(empty, w, rate18), none, "an empty batch: libtorch's convolution");
+    assert.deepEqual(F.conv2dBackwardRoute(x.narrow(1, 0, 63), w, rate18), none, "a channel mismatch: libtorch's error");
+    assert.throws(() => F.conv2d(x.narrow(1, 0, 63), w, null, rate18), /channels/, "which says what is wrong");
   }));
