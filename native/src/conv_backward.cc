@@ -140,6 +140,7 @@ Route routeFor(const at::Tensor& x, const at::Tensor& w, at::IntArrayRef stride,
   if (it != known.end()) return it->second;
   const ConvBackwardImpls impls = onednnConvBackwardImpls(x, w, stride, padding, dilation);
   Route r{isGemm(impls.data), isGemm(impls.weights)};
+  if (known.size() >= 4096) known.clear();  // bounded, for runs whose input sizes keep changing
   known.emplace(key, r);
   return r;
 }
