@@ -1,5 +1,5 @@
 // main.ts: `npm run bench [-- --json FILE] [--only a,b] [--rounds N] [--threads N] [--no-pytorch]
-// [--skip-memory] [--memory-steps N] [--same-omp] [--skip-train] [--train-iterations N]
+// [--skip-memory] [--memory-steps N] [--skip-train] [--train-iterations N]
 // [--skip-distributed] [--distributed-iterations N]`. For each
 // registered benchmark, cardioseg and PyTorch run alternating rounds with the same thread count;
 // medians of the per-iteration times are compared as ratio = pytorch_ms / ours_ms (above 1 means
@@ -84,7 +84,6 @@ async function main(): Promise<void> {
       threads: { type: "string" },
       "no-pytorch": { type: "boolean", default: false },
       "skip-memory": { type: "boolean", default: false },
-      "same-omp": { type: "boolean", default: false },
       "memory-steps": { type: "string", default: "1000" },
       "skip-train": { type: "boolean", default: false },
       "train-iterations": { type: "string", default: "100" },
@@ -98,12 +97,12 @@ async function main(): Promise<void> {
   const selected = BENCHMARKS.filter((b) => !only || only.has(b.name));
   let torch: PyTorchSide | null = null;
   if (!values["no-pytorch"]) {
-    const started = await PyTorchSide.start(threads, values["same-omp"]);
+    const started = await PyTorchSide.start(threads);
     if (typeof started === "string") console.log(started);
     else torch = started;
   }
   console.log(`cardioseg bench: ${threads} threads on both sides${torch ? `, PyTorch ${torch.version}` : ""}, ${values.rounds} alternating rounds, medians`);
-  if (torch) console.log(`OpenMP wait policy: cardioseg ${process.env.OMP_WAIT_POLICY || "libgomp default"}, PyTorch ${values["same-omp"] ? "the same" : "its own default"} (--same-omp to match)`);
+  console.log(`OpenMP wait policy, both sides: ${process.env.OMP_WAIT_POLICY || "libgomp's default"}`);
   const results: Result[] = [];
   try {
     for (const b of selected) {

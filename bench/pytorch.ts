@@ -24,10 +24,11 @@ export class PyTorchSide {
     readonly version: string) {}
 
   /** Start the Python side with `threads` intra-op threads; null (with the reason) when unavailable. */
-  static async start(threads: number, sameOmp = false): Promise<PyTorchSide | string> {
+  static async start(threads: number): Promise<PyTorchSide | string> {
     const python = findPython();
     if (!python) return "Python with torch not found (tried $CARDIOSEG_PYTHON, /usr/bin/python3, python3): PyTorch side skipped";
-    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"], env: pytorchEnv(sameOmp) });
+    // The same environment as ours, OpenMP's settings included (src/tensor/native.ts sets none).
+    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"], env: process.env });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(`[pytorch] ${d.toString()}`));
     const lines = createInterface({ input: child.stdout });
     const side = new PyTorchSide(child, lines, "");
@@ -61,16 +62,4 @@ export class PyTorchSide {
     this.child.stdin.end(`${JSON.stringify({ cmd: "quit" })}\n`);
     this.lines.close();
   }
-}
-
-/**
- * PyTorch runs as its users get it: the OMP_WAIT_POLICY=PASSIVE that cardioseg sets for itself
- * (src/tensor/native.ts) is removed again unless the user had set it — or kept with `sameOmp`
- * (`--same-omp`), which compares the two engines under one OpenMP policy.
- */
-function pytorchEnv(sameOmp: boolean): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  if (env.CARDIOSEG_OMP_DEFAULTED === "1" && !sameOmp) delete env.OMP_WAIT_POLICY;
-  delete env.CARDIOSEG_OMP_DEFAULTED;
-  return env;
 }

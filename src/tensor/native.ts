@@ -238,15 +238,12 @@ function findAddon(): string {
 
 function loadAddon(): NativeAddon {
   const path = findAddon();
-  // libgomp reads its settings once, when libtorch is loaded with the addon. Its default is to
-  // spin-wait between parallel regions, which on a shared machine (a second process, a data
-  // worker) slowed a DeepLab training step 15x in our measurements; passive waiting costs little
-  // when the machine is idle. A user's own OMP_WAIT_POLICY wins.
-  if (process.env.OMP_WAIT_POLICY === undefined) {
-    process.env.OMP_WAIT_POLICY = "PASSIVE";
-    // Lets child processes (the PyTorch side of `npm run bench`) run with their own default.
-    process.env.CARDIOSEG_OMP_DEFAULTED = "1";
-  }
+  // OpenMP's wait policy is libgomp's own default, as PyTorch's users have it: a thread spins a short while
+  // after a parallel region before it sleeps. Measured here (2026-12-02, alternated processes, alone on the
+  // machine) against OMP_WAIT_POLICY=PASSIVE, which cardioseg set until then: an acdc-cpu training step
+  // 253-272 against 351-359 ms, `cardioseg train` 3.0-3.3 against 2.8-2.9 it/s, a volume forward ~150
+  // against 159-256 ms. Two busy processes at once are the other way round (each forward 463-600 against
+  // 280-296 ms): on a shared machine set OMP_WAIT_POLICY=PASSIVE (README, Hardware notes).
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {
