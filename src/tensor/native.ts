@@ -241,9 +241,9 @@ function loadAddon(): NativeAddon {
   // OpenMP's wait policy is libgomp's own default, as PyTorch's users have it: a thread spins a short while
   // after a parallel region before it sleeps. Measured here (2026-12-02, alternated processes, alone on the
   // machine) against OMP_WAIT_POLICY=PASSIVE, which cardioseg set until then: an acdc-cpu training step
-  // 253-272 against 351-359 ms, `cardioseg train` 3.0-3.3 against 2.8-2.9 it/s, a volume forward ~150
+  // 253-272 against 351-359 ms, `cardioseg train` 3.0-3.3 against 2.8-2.9 it/s, a volume forward 146-156
   // against 159-256 ms. Two busy processes at once are the other way round (each forward 463-600 against
-  // 280-296 ms): on a shared machine set OMP_WAIT_POLICY=PASSIVE (README, Hardware notes).
+  // 273-296 ms): on a shared machine set OMP_WAIT_POLICY=PASSIVE (README, Hardware notes).
   try {
     return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (err) {
