@@ -3,7 +3,8 @@
 // the REG/DEF macros each op file uses to define and export its functions.
 //
 // native/ owns the N-API addon over libtorch (ATen). Every exported function is a thin, direct
-// wrapper of one ATen call; the TypeScript layer (src/tensor) adds names, defaults and scopes.
+// wrapper of one ATen call, except where a file says why it is not (onednn.cc, optim.cc's fused
+// steps, conv_backward.cc); the TypeScript layer (src/tensor) adds names, defaults and scopes.
 #pragma once
 #include <napi.h>
 #include <ATen/ATen.h>
