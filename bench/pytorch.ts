@@ -27,8 +27,8 @@ export class PyTorchSide {
   static async start(threads: number): Promise<PyTorchSide | string> {
     const python = findPython();
     if (!python) return "Python with torch not found (tried $CARDIOSEG_PYTHON, /usr/bin/python3, python3): PyTorch side skipped";
-    // The same environment as ours, OpenMP's settings included (src/tensor/native.ts sets none).
-    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"], env: process.env });
+    // It inherits our environment, OpenMP's settings included (src/tensor/native.ts sets none).
+    const child = spawn(python, [SCRIPT], { stdio: ["pipe", "pipe", "pipe"] });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(`[pytorch] ${d.toString()}`));
     const lines = createInterface({ input: child.stdout });
     const side = new PyTorchSide(child, lines, "");
